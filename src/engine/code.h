@@ -1,0 +1,65 @@
+/* code.h - code objects: the fields we validate, and a cache of decoded code objects.
+ *
+ * A sample reads the header of every code object on the stack (one batched read per thread);
+ * ls_code_resolve() then either finds a cache entry for that address whose validator (type,
+ * filename, name, qualname and line-table pointers, first line, size) equals the fresh header, or
+ * decodes the object again (strings, line table) and replaces the entry. A code object that was
+ * freed and whose address was reused for another one therefore never yields the old name: its
+ * validator differs, or - if every pointer is the same - it names the same live objects.
+ */
+#ifndef LS_CODE_H
+#define LS_CODE_H
+
+#include <stdint.h>
+
+#include "functab.h"
+#include "layout.h"
+#include "linetable.h"
+#include "proc.h"
+#include "strtab.h"
+#include "target.h"
+
+#define LS_CODE_MAX_SIZE 512 /* sizeof(PyCodeObject) is about 200 bytes on every version */
+
+struct ls_code_header {
+	uint64_t type, filename, name, qualname, linetable;
+	int32_t first_line;
+	int32_t first_traceable; /* -1 when the version has none */
+	int64_t code_units;      /* ob_size on 3.11+ (code units); -1 before */
+};
+
+struct ls_code_entry {
+	uint64_t addr; /* 0 = empty slot */
+	struct ls_code_header header;
+	uint32_t function_id;
+	struct ls_line_ranges lines;
+};
+
+struct ls_code_cache {
+	struct ls_code_entry *slots;
+	uint32_t nslots, used;
+	uint64_t hits, misses, stale;
+};
+
+/* Everything a resolution needs besides the cache: where to read and where to intern. */
+struct ls_code_context {
+	struct ls_proc *proc;
+	const struct ls_target *target;
+	struct ls_strtab *strings;
+	struct ls_functab *functions;
+};
+
+int ls_code_cache_init(struct ls_code_cache *cache);
+void ls_code_cache_release(struct ls_code_cache *cache);
+
+/* Extract the header fields from `raw` (layout->co_size bytes of the object). Returns 0, or
+ * LS_ERR_TORN if it is not a code object (type mismatch, absurd sizes). */
+int ls_code_header_parse(const struct ls_code_context *ctx, const uint8_t *raw, struct ls_code_header *out);
+
+/* The cache entry for the code object at addr with the freshly read header `h`; decodes and
+ * inserts on a miss. *out is borrowed, valid until the next resolve. 0, LS_ERR_READ,
+ * LS_ERR_BAD_STRING, LS_ERR_BAD_LINETABLE, LS_ERR_NOMEM. */
+int ls_code_resolve(struct ls_code_cache *cache, const struct ls_code_context *ctx, uint64_t addr,
+		    const struct ls_code_header *h, const struct ls_code_entry **out);
+
+#endif

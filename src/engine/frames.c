@@ -1,0 +1,388 @@
+/* frames.c - walk one thread's Python frames, bounded and validated (see walker.h).
+ *
+ * Three steps per thread:
+ *  1. 3.11+: copy the thread's data-stack chunks (one read per chunk), so that the frames that
+ *     live there are parsed from our copy; generator frames and 3.12+ C-stack entry frames are
+ *     read one by one.
+ *  2. Follow the frame chain from the innermost frame: <=3.10 PyFrameObject.f_back, 3.11+
+ *     _PyInterpreterFrame.previous; skip shim/C-entry frames by their owner; refuse cycles,
+ *     unknown owners and frames of the wrong type; stop at LS_MAX_DEPTH.
+ *  3. Read the headers of every distinct code object in one batched read, resolve them through
+ *     the validated code cache, check each instruction position against its code object, and
+ *     compute the line.
+ * It does not read thread states or OS facts (threads.c).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "ls_error.h"
+#include "walker.h"
+
+#define CHUNK_FIRST_READ (16u * 1024) /* CPython's data-stack chunks are at least 16 KiB */
+#define CHUNK_MAX_COUNT 4096
+#define FRAME_MAX_SIZE 512
+
+static uint64_t get_u64(const uint8_t *p, int32_t off)
+{
+	uint64_t v;
+	memcpy(&v, p + off, sizeof(v));
+	return v;
+}
+
+static int32_t get_i32(const uint8_t *p, int32_t off)
+{
+	int32_t v;
+	memcpy(&v, p + off, sizeof(v));
+	return v;
+}
+
+static int reserve(void **items, size_t *cap, size_t need, size_t size)
+{
+	if (need <= *cap)
+		return 0;
+	size_t ncap = *cap ? *cap : 64;
+	while (ncap < need)
+		ncap *= 2;
+	void *n = realloc(*items, ncap * size);
+	if (!n)
+		return LS_ERR_NOMEM;
+	*items = n;
+	*cap = ncap;
+	return 0;
+}
+
+/* --- step 1: data-stack chunks --------------------------------------------------------------- */
+
+static int copy_chunks(struct ls_walker *w, uint64_t chunk)
+{
+	const struct ls_layout *l = &w->ctx.target->layout;
+	size_t used = 0;
+	w->nchunks = 0;
+	for (int n = 0; chunk && n < CHUNK_MAX_COUNT; n++) {
+		if (chunk % 8)
+			return LS_ERR_TORN;
+		if (reserve((void **)&w->chunk_bytes, &w->chunk_cap, used + CHUNK_FIRST_READ, 1))
+			return LS_ERR_NOMEM;
+		uint8_t *dst = w->chunk_bytes + used;
+		int rc = ls_proc_read(w->ctx.proc, chunk, dst, CHUNK_FIRST_READ);
+		uint64_t size;
+		if (rc == 0) {
+			size = get_u64(dst, l->chunk_size);
+		} else {
+			/* a chunk smaller than our first read (not made by CPython 3.11-3.14): read its header */
+			uint8_t head[24];
+			int rc2 = ls_proc_read(w->ctx.proc, chunk, head, sizeof(head));
+			if (rc2)
+				return rc2;
+			size = get_u64(head, l->chunk_size);
+			if (size >= CHUNK_FIRST_READ || size < (uint64_t)l->chunk_data)
+				return rc;
+			rc = ls_proc_read(w->ctx.proc, chunk, dst, (size_t)size);
+			if (rc)
+				return rc;
+		}
+		if (size < (uint64_t)l->chunk_data || size > LS_CHUNK_BYTES_MAX || used + size > LS_CHUNK_BYTES_MAX)
+			return LS_ERR_TORN;
+		if (size > CHUNK_FIRST_READ) {
+			if (reserve((void **)&w->chunk_bytes, &w->chunk_cap, used + size, 1))
+				return LS_ERR_NOMEM;
+			dst = w->chunk_bytes + used;
+			rc = ls_proc_read(w->ctx.proc, chunk + CHUNK_FIRST_READ, dst + CHUNK_FIRST_READ,
+					  (size_t)(size - CHUNK_FIRST_READ));
+			if (rc)
+				return rc;
+		}
+		if (reserve((void **)&w->chunks, &w->chunks_cap, w->nchunks + 1, sizeof(*w->chunks)))
+			return LS_ERR_NOMEM;
+		w->chunks[w->nchunks++] = (struct ls_chunk_copy){chunk, size, used};
+		used += (size_t)size;
+		chunk = get_u64(w->chunk_bytes + w->chunks[w->nchunks - 1].local, l->chunk_previous);
+	}
+	return 0;
+}
+
+/* The bytes of the frame at addr: from a chunk copy when it lies in one, else read into buf. */
+static int frame_bytes(struct ls_walker *w, uint64_t addr, size_t size, uint8_t *buf, const uint8_t **out)
+{
+	const struct ls_layout *l = &w->ctx.target->layout;
+	for (size_t i = 0; i < w->nchunks; i++) {
+		const struct ls_chunk_copy *c = &w->chunks[i];
+		uint64_t data_start = c->remote + (uint64_t)l->chunk_data;
+		if (addr >= data_start && addr - c->remote <= c->size && size <= c->size - (addr - c->remote)) {
+			*out = w->chunk_bytes + c->local + (addr - c->remote);
+			return 0;
+		}
+	}
+	int rc = ls_proc_read(w->ctx.proc, addr, buf, size);
+	*out = buf;
+	return rc;
+}
+
+/* --- step 2: the chain ----------------------------------------------------------------------- */
+
+/* 1 if addr was already visited in this walk (a cycle), else remembers it. The slots used are
+ * listed in w->visited_used so that clearing costs the depth, not the set's size. */
+static int seen(struct ls_walker *w, size_t depth, uint64_t addr)
+{
+	uint32_t mask = LS_VISITED_SLOTS - 1;
+	uint32_t i = (uint32_t)((addr >> 3) * 0x9E3779B97F4A7C15ull >> 40) & mask;
+	for (; w->visited[i]; i = (i + 1) & mask)
+		if (w->visited[i] == addr)
+			return 1;
+	w->visited[i] = addr;
+	w->visited_used[depth] = i;
+	return 0;
+}
+
+static void forget_visited(struct ls_walker *w, size_t depth)
+{
+	for (size_t k = 0; k < depth; k++)
+		w->visited[w->visited_used[k]] = 0;
+}
+
+static int chain(struct ls_walker *w, uint64_t frame, size_t *count, int *truncated)
+{
+	const struct ls_target *t = w->ctx.target;
+	const struct ls_layout *l = &t->layout;
+	const int objects = l->frame_kind == LS_FRAME_OBJECT;
+	/* <=3.10 frame objects: read up to f_lasti only (they are large); 3.11+: the whole frame */
+	size_t size = objects ? (size_t)l->fr_lasti + 4 : (size_t)l->fr_size;
+	if (size > FRAME_MAX_SIZE || size < 16)
+		return LS_ERR_UNSUPPORTED_VERSION;
+	uint8_t buf[FRAME_MAX_SIZE];
+	size_t n = 0, visited = 0;
+	int rc = 0;
+	while (frame) {
+		if (visited >= LS_MAX_DEPTH) {
+			*truncated = 1;
+			break;
+		}
+		if (frame % 8 || seen(w, visited, frame))
+			goto torn;
+		visited++;
+		const uint8_t *f;
+		rc = frame_bytes(w, frame, size, buf, &f);
+		if (rc)
+			goto out;
+		uint64_t previous = get_u64(f, l->fr_back);
+		struct ls_raw_frame raw = {0};
+		if (objects) {
+			if (t->facts.frame_type_addr && get_u64(f, l->ob_type) != t->facts.frame_type_addr)
+				goto torn;
+			raw.code = get_u64(f, l->fr_code);
+			raw.instr = (uint64_t)(int64_t)get_i32(f, l->fr_lasti);
+		} else {
+			uint8_t owner = f[l->fr_owner];
+			if (l->owner_skip_min && owner >= l->owner_skip_min) {
+				if (owner > l->owner_skip_min + 1)
+					goto torn; /* not an owner CPython has */
+				frame = previous;
+				continue;
+			}
+			if (owner == l->owner_torn || owner > 3)
+				goto torn;
+			raw.code = get_u64(f, l->fr_code) & l->code_tag_mask;
+			raw.instr = get_u64(f, l->fr_lasti);
+			raw.is_generator = owner == 1;
+		}
+		if (!raw.code || raw.code % 8)
+			goto torn;
+		if (reserve((void **)&w->raw, &w->raw_cap, n + 1, sizeof(*w->raw))) {
+			rc = LS_ERR_NOMEM;
+			goto out;
+		}
+		w->raw[n++] = raw;
+		frame = previous;
+	}
+	goto out;
+torn:
+	rc = LS_ERR_TORN;
+out:
+	forget_visited(w, visited);
+	*count = n;
+	return rc;
+}
+
+/* --- step 3: code objects and lines ---------------------------------------------------------- */
+
+static size_t index_of(const uint64_t *addrs, size_t n, uint64_t addr)
+{
+	for (size_t i = 0; i < n; i++)
+		if (addrs[i] == addr)
+			return i;
+	return n;
+}
+
+/* Collect the distinct code addresses of raw[0..n) and read their headers in one batch. */
+static int read_code_headers(struct ls_walker *w, size_t n, size_t *ncodes)
+{
+	const struct ls_layout *l = &w->ctx.target->layout;
+	size_t co_size = (size_t)l->co_size;
+	size_t k = 0;
+	/* small stacks are the common case: a linear scan over few distinct codes beats hashing;
+	 * for deep recursion the same few code objects repeat, so k stays small there too */
+	for (size_t i = 0; i < n; i++) {
+		if (index_of(w->code_addrs, k, w->raw[i].code) < k)
+			continue;
+		if (k == w->code_cap) {
+			size_t ncap = w->code_cap ? w->code_cap * 2 : 64;
+			uint64_t *a = realloc(w->code_addrs, ncap * sizeof(*a));
+			if (a)
+				w->code_addrs = a;
+			uint8_t *r = realloc(w->code_raw, ncap * co_size);
+			if (r)
+				w->code_raw = r;
+			struct ls_code_header *h = realloc(w->code_headers, ncap * sizeof(*h));
+			if (h)
+				w->code_headers = h;
+			int *s = realloc(w->code_status, ncap * sizeof(*s));
+			if (s)
+				w->code_status = s;
+			if (!a || !r || !h || !s)
+				return LS_ERR_NOMEM;
+			w->code_cap = ncap;
+		}
+		w->code_addrs[k++] = w->raw[i].code;
+	}
+	struct ls_remote_iov iov[256];
+	for (size_t done = 0; done < k;) {
+		size_t batch = k - done < 256 ? k - done : 256;
+		for (size_t i = 0; i < batch; i++)
+			iov[i] = (struct ls_remote_iov){w->code_addrs[done + i], w->code_raw + (done + i) * co_size, co_size};
+		int rc = ls_proc_readv(w->ctx.proc, iov, batch, w->code_status + done);
+		if (rc)
+			return rc;
+		done += batch;
+	}
+	*ncodes = k;
+	return 0;
+}
+
+static int position_of(const struct ls_layout *l, const struct ls_raw_frame *raw, const struct ls_code_header *h,
+		       int64_t *pos)
+{
+	switch (l->lasti_kind) {
+	case LS_LASTI_BYTE:
+		*pos = (int64_t)raw->instr;
+		return *pos >= -1 && *pos < (1 << 26) ? 0 : LS_ERR_TORN;
+	case LS_LASTI_INDEX:
+		*pos = (int64_t)raw->instr;
+		if (*pos < -1 || *pos >= (1 << 25))
+			return LS_ERR_TORN;
+		if (*pos >= 0)
+			*pos *= 2; /* the 3.10 table is keyed in bytes */
+		return 0;
+	case LS_LASTI_PREV_INSTR:
+	case LS_LASTI_INSTR_PTR: {
+		uint64_t base = raw->code + (uint64_t)l->co_code_adaptive;
+		int64_t delta = (int64_t)(raw->instr - base);
+		if (delta % 2)
+			return LS_ERR_TORN;
+		*pos = delta / 2;
+		return *pos >= -1 && *pos <= h->code_units ? 0 : LS_ERR_TORN;
+	}
+	}
+	return LS_ERR_TORN;
+}
+
+/* Resolve raw[0..n) into sample frames. Stops at the first bad frame: *resolved tells how many. */
+static int resolve(struct ls_walker *w, size_t n, struct ls_sample *sample, size_t *resolved)
+{
+	const struct ls_layout *l = &w->ctx.target->layout;
+	size_t ncodes;
+	*resolved = 0;
+	int rc = read_code_headers(w, n, &ncodes);
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < ncodes; i++) {
+		if (w->code_status[i] == 0)
+			w->code_status[i] = ls_code_header_parse(&w->ctx, w->code_raw + i * (size_t)l->co_size,
+								 &w->code_headers[i]);
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct ls_raw_frame *raw = &w->raw[i];
+		size_t c = index_of(w->code_addrs, ncodes, raw->code);
+		if (c >= ncodes || w->code_status[c])
+			return c < ncodes && w->code_status[c] != LS_ERR_READ ? w->code_status[c] : LS_ERR_TORN;
+		const struct ls_code_header *h = &w->code_headers[c];
+		int64_t pos;
+		rc = position_of(l, raw, h, &pos);
+		if (rc)
+			return rc;
+		/* a frame still in its prologue is hidden, as CPython's own frame APIs hide it */
+		if (!raw->is_generator && h->first_traceable > 0 && pos < h->first_traceable)
+			continue;
+		const struct ls_code_entry *entry;
+		rc = ls_code_resolve(&w->code_cache, &w->ctx, raw->code, h, &entry);
+		if (rc)
+			return rc == LS_ERR_BAD_STRING || rc == LS_ERR_BAD_LINETABLE ? LS_ERR_TORN : rc;
+		if (sample->nframes == sample->cap_frames) {
+			size_t cap = sample->cap_frames;
+			if (reserve((void **)&sample->frames, &cap, (size_t)sample->nframes + 1, sizeof(*sample->frames)))
+				return LS_ERR_NOMEM;
+			sample->cap_frames = (uint32_t)cap;
+		}
+		int line = ls_line_ranges_lookup(&entry->lines, pos, h->first_line);
+		sample->frames[sample->nframes++] = (struct ls_frame){entry->function_id, line};
+		*resolved = i + 1;
+	}
+	return 0;
+}
+
+int ls_frames_walk(struct ls_walker *w, const struct ls_stack_start *start, int keep_partial,
+		   struct ls_sample *sample, uint32_t *nframes, uint32_t *flags)
+{
+	const struct ls_layout *l = &w->ctx.target->layout;
+	uint32_t first = sample->nframes;
+	size_t n = 0, resolved = 0;
+	int truncated = 0;
+	int rc = 0;
+	*nframes = 0;
+	w->nchunks = 0;
+	if (l->frame_kind != LS_FRAME_OBJECT && start->datastack) {
+		rc = copy_chunks(w, start->datastack);
+		if (rc && !ls_error_is_recoverable(rc))
+			return rc;
+		if (rc)
+			w->nchunks = 0; /* walk with direct reads instead */
+		rc = 0;
+	}
+	rc = chain(w, start->top_frame, &n, &truncated);
+	if (rc && (!keep_partial || !ls_error_is_recoverable(rc)))
+		return rc;
+	int rc2 = resolve(w, n, sample, &resolved);
+	if (rc2 && (!keep_partial || !ls_error_is_recoverable(rc2))) {
+		sample->nframes = first;
+		return rc2;
+	}
+	if (rc || rc2 || truncated)
+		*flags |= LS_THREAD_TRUNCATED;
+	*nframes = sample->nframes - first;
+	return rc ? rc : rc2;
+}
+
+int ls_walker_init(struct ls_walker *w)
+{
+	memset(w, 0, sizeof(*w));
+	w->pthread_tid_offset = -1;
+	w->visited = calloc(LS_VISITED_SLOTS, sizeof(*w->visited));
+	w->visited_used = calloc(LS_MAX_DEPTH, sizeof(*w->visited_used));
+	if (!w->visited || !w->visited_used)
+		return LS_ERR_NOMEM;
+	return ls_code_cache_init(&w->code_cache);
+}
+
+void ls_walker_release(struct ls_walker *w)
+{
+	ls_code_cache_release(&w->code_cache);
+	free(w->chunk_bytes);
+	free(w->chunks);
+	free(w->raw);
+	free(w->visited);
+	free(w->visited_used);
+	free(w->code_addrs);
+	free(w->code_raw);
+	free(w->code_headers);
+	free(w->code_status);
+	memset(w, 0, sizeof(*w));
+}

@@ -1,0 +1,92 @@
+/* ls.h - the engine's public interface: open a target, take samples of every thread's stack.
+ *
+ * A session is one target: a live process (ls_session_open_pid) or a recorded memory image
+ * (ls_session_open_image). ls_session_sample() walks every interpreter, thread and frame once
+ * and fills a struct ls_sample owned by the session, valid until the next call. Frames name
+ * interned functions (ls_session_function) whose strings live in the session's string table
+ * (ls_session_string); ids are stable for the session's lifetime.
+ *
+ * Nothing here pauses, writes to, or trusts the target: torn reads are retried per thread and
+ * counted; a walk is bounded in depth, threads and bytes.
+ */
+#ifndef LS_H
+#define LS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "functab.h"
+#include "ls_error.h"
+#include "proc.h"
+#include "target.h"
+
+#define LS_MAX_DEPTH 16384       /* frames per thread; deeper stacks are truncated */
+#define LS_MAX_THREADS 16384     /* threads per interpreter */
+#define LS_MAX_INTERPRETERS 256
+#define LS_WALK_RETRIES 2        /* extra attempts for a thread whose stack changed under us */
+
+enum ls_thread_flags {
+	LS_THREAD_HOLDS_GIL = 1 << 0,
+	LS_THREAD_ON_CPU = 1 << 1,       /* running or runnable ('R') */
+	LS_THREAD_TRUNCATED = 1 << 2,    /* frames hold only the innermost part of the stack */
+	LS_THREAD_TORN = 1 << 3,         /* the stack could not be read consistently */
+	LS_THREAD_HAS_CPU_TIME = 1 << 4, /* cpu_ns is valid */
+	LS_THREAD_HAS_OS_INFO = 1 << 5,  /* the OS knew the thread: state and name are valid */
+};
+
+struct ls_frame {
+	uint32_t function_id;
+	int32_t line; /* -1 when the instruction has no line */
+};
+
+struct ls_thread {
+	uint64_t thread_id;  /* pthread id, as threading.get_ident() */
+	int64_t native_id;   /* kernel tid, -1 when unknown */
+	int64_t interp_id;
+	uint32_t flags;      /* enum ls_thread_flags */
+	uint64_t cpu_ns;
+	char name[LS_THREAD_NAME_MAX];
+	uint32_t first_frame, nframes; /* into ls_sample.frames, innermost first */
+};
+
+struct ls_sample {
+	struct ls_thread *threads;
+	uint32_t nthreads, cap_threads;
+	struct ls_frame *frames;
+	uint32_t nframes, cap_frames;
+	uint32_t torn_threads;   /* threads flagged LS_THREAD_TORN in this sample */
+	uint32_t retried_threads;
+};
+
+struct ls_session_stats {
+	uint64_t samples, read_calls, read_bytes, read_failures;
+	uint64_t threads_walked, torn_threads, retried_threads;
+	uint64_t code_hits, code_misses, code_stale;
+};
+
+struct ls_session;
+
+/* Attach to a live process: find its interpreter and layout. On failure a negative code and, in
+ * why, the specifics (which binary, which version). */
+int ls_session_open_pid(int32_t pid, struct ls_session **out, char *why, size_t why_len);
+/* Open a recorded image file, or image bytes (copied). */
+int ls_session_open_image(const char *path, struct ls_session **out, char *why, size_t why_len);
+int ls_session_open_image_bytes(const uint8_t *data, size_t len, struct ls_session **out, char *why,
+				size_t why_len);
+void ls_session_free(struct ls_session *session);
+
+/* Take one sample of every thread. On success *out is borrowed until the next call.
+ * Errors: LS_ERR_PROCESS_EXITED, LS_ERR_PERMISSION, LS_ERR_NOT_STARTED (no interpreter or no
+ * thread yet), LS_ERR_READ (the runtime itself was unreadable), LS_ERR_NOMEM. */
+int ls_session_sample(struct ls_session *session, const struct ls_sample **out);
+
+const struct ls_target *ls_session_target(const struct ls_session *session);
+const struct ls_function *ls_session_function(const struct ls_session *session, uint32_t id);
+const char *ls_session_string(const struct ls_session *session, uint32_t id, size_t *len);
+void ls_session_get_stats(const struct ls_session *session, struct ls_session_stats *out);
+
+/* Record every read from now on, and write what was read as an image (for tests). */
+int ls_session_start_recording(struct ls_session *session);
+int ls_session_save_image(const struct ls_session *session, const char *path);
+
+#endif

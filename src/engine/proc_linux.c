@@ -1,0 +1,256 @@
+/* proc_linux.c - the live back end of proc.h on Linux.
+ *
+ * Memory: process_vm_readv, one system call per read and one per batch of up to IOV_MAX ranges;
+ * if the kernel lacks it (ENOSYS) or a seccomp policy forbids it (EPERM while /proc/PID/mem is
+ * readable), /proc/PID/mem with pread. Threads: /proc/PID/task, and per thread stat (state),
+ * schedstat (CPU time) and comm (name).
+ *
+ * It never attaches with ptrace, never stops the target and never writes to it.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "ls_error.h"
+#include "proc.h"
+#include "strutil.h"
+
+#define BATCH_MAX 1024 /* IOV_MAX on Linux */
+
+struct proc_live {
+	struct ls_proc base;
+	int mem_fd; /* /proc/PID/mem when process_vm_readv is not usable, else -1 */
+	int use_mem_file;
+};
+
+static int process_is_gone(int32_t pid)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return 1;
+	char buf[512];
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	const char *close = strrchr(buf, ')');
+	return close && close[1] == ' ' && (close[2] == 'Z' || close[2] == 'X');
+}
+
+static int map_errno(struct proc_live *p, int err)
+{
+	switch (err) {
+	case ESRCH:
+		return LS_ERR_PROCESS_EXITED;
+	case EPERM:
+	case EACCES:
+		return process_is_gone(p->base.pid) ? LS_ERR_PROCESS_EXITED : LS_ERR_PERMISSION;
+	default:
+		return LS_ERR_READ;
+	}
+}
+
+static int read_mem_file(struct proc_live *p, uint64_t addr, void *dst, size_t len)
+{
+	if (addr > (uint64_t)INT64_MAX)
+		return LS_ERR_READ;
+	ssize_t n = pread(p->mem_fd, dst, len, (off_t)addr);
+	if (n < 0)
+		return errno == EIO || errno == EFAULT ? LS_ERR_READ : map_errno(p, errno);
+	return (size_t)n == len ? 0 : LS_ERR_READ;
+}
+
+static int switch_to_mem_file(struct proc_live *p)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/mem", (int)p->base.pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return map_errno(p, errno);
+	p->mem_fd = fd;
+	p->use_mem_file = 1;
+	return 0;
+}
+
+static int live_read(struct ls_proc *base, uint64_t addr, void *dst, size_t len)
+{
+	struct proc_live *p = (struct proc_live *)base;
+	if (len == 0)
+		return 0;
+	if (p->use_mem_file)
+		return read_mem_file(p, addr, dst, len);
+	struct iovec local = {dst, len};
+	struct iovec remote = {(void *)(uintptr_t)addr, len};
+	ssize_t n = process_vm_readv(p->base.pid, &local, 1, &remote, 1, 0);
+	if (n == (ssize_t)len)
+		return 0;
+	if (n >= 0)
+		return LS_ERR_READ; /* short: the range crosses an unmapped page */
+	if (errno == EFAULT)
+		return LS_ERR_READ;
+	if (errno == ENOSYS || (errno == EPERM && !process_is_gone(p->base.pid))) {
+		/* a seccomp policy or an old kernel: try the file, which has its own permission check */
+		int rc = switch_to_mem_file(p);
+		if (rc)
+			return errno == ENOSYS ? rc : LS_ERR_PERMISSION;
+		return read_mem_file(p, addr, dst, len);
+	}
+	return map_errno(p, errno);
+}
+
+/* One process_vm_readv for a batch; the kernel stops at the first range it cannot read, so on a
+ * short result we mark that range failed and go on with the rest. */
+static int live_readv(struct ls_proc *base, const struct ls_remote_iov *iov, size_t n, int *status)
+{
+	struct proc_live *p = (struct proc_live *)base;
+	struct iovec local[BATCH_MAX], remote[BATCH_MAX];
+	size_t done = 0;
+	while (done < n) {
+		if (p->use_mem_file) {
+			for (; done < n; done++)
+				status[done] = read_mem_file(p, iov[done].addr, iov[done].dst, iov[done].len);
+			return 0;
+		}
+		size_t batch = n - done < BATCH_MAX ? n - done : BATCH_MAX;
+		size_t want = 0;
+		for (size_t i = 0; i < batch; i++) {
+			local[i] = (struct iovec){iov[done + i].dst, iov[done + i].len};
+			remote[i] = (struct iovec){(void *)(uintptr_t)iov[done + i].addr, iov[done + i].len};
+			want += iov[done + i].len;
+		}
+		base->stats.read_calls++;
+		ssize_t got = process_vm_readv(p->base.pid, local, batch, remote, batch, 0);
+		if (got < 0) {
+			if (errno == EFAULT) {
+				status[done++] = LS_ERR_READ; /* the first range is unreadable */
+				continue;
+			}
+			int rc = live_read(base, iov[done].addr, iov[done].dst, iov[done].len);
+			if (rc && !ls_error_is_recoverable(rc))
+				return rc;
+			status[done++] = rc;
+			continue;
+		}
+		size_t left = (size_t)got;
+		size_t i = 0;
+		for (; i < batch && left >= iov[done + i].len; i++) {
+			left -= iov[done + i].len;
+			status[done + i] = 0;
+		}
+		if (i == batch) {
+			done += batch;
+			continue;
+		}
+		(void)want;
+		status[done + i] = LS_ERR_READ; /* partially read or not at all */
+		done += i + 1;
+	}
+	return 0;
+}
+
+static int live_list_threads(struct ls_proc *base, int32_t *tids, size_t cap)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)base->pid);
+	DIR *d = opendir(path);
+	if (!d)
+		return errno == ENOENT ? LS_ERR_PROCESS_EXITED : LS_ERR_IO;
+	size_t n = 0;
+	struct dirent *e;
+	while ((e = readdir(d)) && n < cap) {
+		char *end;
+		long tid = strtol(e->d_name, &end, 10);
+		if (*end || tid <= 0 || tid > INT32_MAX)
+			continue;
+		tids[n++] = (int32_t)tid;
+	}
+	closedir(d);
+	return (int)n;
+}
+
+static int read_small_file(const char *path, char *buf, size_t cap)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ssize_t n = read(fd, buf, cap - 1);
+	close(fd);
+	if (n < 0)
+		return -1;
+	buf[n] = 0;
+	return (int)n;
+}
+
+static int live_thread_info(struct ls_proc *base, int32_t tid, struct ls_os_thread *out)
+{
+	char path[96], buf[1024];
+	memset(out, 0, sizeof(*out));
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", (int)base->pid, (int)tid);
+	if (read_small_file(path, buf, sizeof(buf)) < 0)
+		return LS_ERR_IO;
+	const char *close = strrchr(buf, ')'); /* comm may contain spaces and parentheses */
+	if (close && close[1] == ' ' && close[2])
+		out->state = close[2];
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/schedstat", (int)base->pid, (int)tid);
+	if (read_small_file(path, buf, sizeof(buf)) > 0) {
+		char *end;
+		unsigned long long ns = strtoull(buf, &end, 10);
+		if (end != buf) {
+			out->cpu_ns = ns;
+			out->has_cpu_time = 1;
+		}
+	}
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/comm", (int)base->pid, (int)tid);
+	int n = read_small_file(path, buf, sizeof(buf));
+	if (n > 0) {
+		if (buf[n - 1] == '\n')
+			buf[--n] = 0;
+		ls_copy_str(out->name, sizeof(out->name), buf);
+	}
+	return 0;
+}
+
+static void live_free(struct ls_proc *base)
+{
+	struct proc_live *p = (struct proc_live *)base;
+	if (p->mem_fd >= 0)
+		close(p->mem_fd);
+	free(p);
+}
+
+static const struct ls_proc_ops live_ops = {
+	.read = live_read,
+	.readv = live_readv,
+	.list_threads = live_list_threads,
+	.thread_info = live_thread_info,
+	.free = live_free,
+};
+
+int ls_proc_open_live(int32_t pid, struct ls_proc **out)
+{
+	if (pid <= 0)
+		return LS_ERR_NO_PROCESS;
+	if (kill(pid, 0) != 0 && errno == ESRCH)
+		return LS_ERR_NO_PROCESS;
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d", (int)pid);
+	if (access(path, F_OK) != 0)
+		return LS_ERR_NO_PROCESS;
+	struct proc_live *p = calloc(1, sizeof(*p));
+	if (!p)
+		return LS_ERR_NOMEM;
+	p->base.ops = &live_ops;
+	p->base.pid = pid;
+	p->mem_fd = -1;
+	*out = &p->base;
+	return 0;
+}

@@ -1,0 +1,177 @@
+/* session.c - a session ties a target (live or recorded) to a walker and its tables (see ls.h).
+ *
+ * Opening a session discovers the interpreter (live) or reads the facts stored in the image and
+ * chooses the layout the same way; sampling is ls_threads_walk() into a sample the session owns.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ls.h"
+#include "walker.h"
+
+struct ls_session {
+	struct ls_proc *proc;
+	struct ls_target target;
+	struct ls_strtab strings;
+	struct ls_functab functions;
+	struct ls_walker walker;
+	struct ls_sample sample;
+	uint64_t samples, threads_walked, torn_threads, retried_threads;
+};
+
+static int session_new(struct ls_proc *proc, struct ls_session **out)
+{
+	struct ls_session *s = calloc(1, sizeof(*s));
+	if (!s)
+		return LS_ERR_NOMEM;
+	s->proc = proc;
+	int rc = ls_strtab_init(&s->strings);
+	if (!rc)
+		rc = ls_functab_init(&s->functions);
+	if (!rc)
+		rc = ls_walker_init(&s->walker);
+	if (rc) {
+		s->proc = NULL; /* the caller still owns proc on failure */
+		ls_session_free(s);
+		return rc;
+	}
+	s->walker.ctx = (struct ls_code_context){proc, &s->target, &s->strings, &s->functions};
+	*out = s;
+	return 0;
+}
+
+int ls_session_open_pid(int32_t pid, struct ls_session **out, char *why, size_t why_len)
+{
+	struct ls_proc *proc;
+	if (why && why_len)
+		why[0] = 0;
+	int rc = ls_proc_open_live(pid, &proc);
+	if (rc)
+		return rc;
+	struct ls_session *s;
+	rc = session_new(proc, &s);
+	if (rc) {
+		ls_proc_free(proc);
+		return rc;
+	}
+	rc = ls_target_discover(proc, &s->target, why, why_len);
+	if (rc) {
+		ls_session_free(s);
+		return rc;
+	}
+	*out = s;
+	return 0;
+}
+
+static int open_image_proc(struct ls_proc *proc, const struct ls_target_facts *facts, struct ls_session **out,
+			   char *why, size_t why_len)
+{
+	struct ls_session *s;
+	int rc = session_new(proc, &s);
+	if (rc) {
+		ls_proc_free(proc);
+		return rc;
+	}
+	s->target.facts = *facts;
+	rc = ls_target_choose_layout(proc, &s->target, why, why_len);
+	if (rc) {
+		ls_session_free(s);
+		return rc;
+	}
+	*out = s;
+	return 0;
+}
+
+int ls_session_open_image(const char *path, struct ls_session **out, char *why, size_t why_len)
+{
+	struct ls_proc *proc;
+	struct ls_target_facts facts;
+	if (why && why_len)
+		why[0] = 0;
+	int rc = ls_proc_open_image(path, &proc, &facts);
+	return rc ? rc : open_image_proc(proc, &facts, out, why, why_len);
+}
+
+int ls_session_open_image_bytes(const uint8_t *data, size_t len, struct ls_session **out, char *why,
+				size_t why_len)
+{
+	struct ls_proc *proc;
+	struct ls_target_facts facts;
+	if (why && why_len)
+		why[0] = 0;
+	int rc = ls_proc_open_image_bytes(data, len, &proc, &facts);
+	return rc ? rc : open_image_proc(proc, &facts, out, why, why_len);
+}
+
+void ls_session_free(struct ls_session *s)
+{
+	if (!s)
+		return;
+	ls_walker_release(&s->walker);
+	ls_functab_release(&s->functions);
+	ls_strtab_release(&s->strings);
+	free(s->sample.threads);
+	free(s->sample.frames);
+	if (s->proc)
+		ls_proc_free(s->proc);
+	free(s);
+}
+
+int ls_session_sample(struct ls_session *s, const struct ls_sample **out)
+{
+	int rc = ls_threads_walk(&s->walker, &s->sample);
+	if (rc)
+		return rc;
+	s->samples++;
+	s->threads_walked += s->sample.nthreads;
+	s->torn_threads += s->sample.torn_threads;
+	s->retried_threads += s->sample.retried_threads;
+	*out = &s->sample;
+	return 0;
+}
+
+const struct ls_target *ls_session_target(const struct ls_session *s)
+{
+	return &s->target;
+}
+
+const struct ls_function *ls_session_function(const struct ls_session *s, uint32_t id)
+{
+	return ls_functab_get(&s->functions, id);
+}
+
+const char *ls_session_string(const struct ls_session *s, uint32_t id, size_t *len)
+{
+	return ls_strtab_get(&s->strings, id, len);
+}
+
+void ls_session_get_stats(const struct ls_session *s, struct ls_session_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->samples = s->samples;
+	out->read_calls = s->proc->stats.read_calls;
+	out->read_bytes = s->proc->stats.read_bytes;
+	out->read_failures = s->proc->stats.read_failures;
+	out->threads_walked = s->threads_walked;
+	out->torn_threads = s->torn_threads;
+	out->retried_threads = s->retried_threads;
+	out->code_hits = s->walker.code_cache.hits;
+	out->code_misses = s->walker.code_cache.misses;
+	out->code_stale = s->walker.code_cache.stale;
+}
+
+int ls_session_start_recording(struct ls_session *s)
+{
+	int rc = ls_proc_start_recording(s->proc);
+	if (rc || !s->target.layout.from_debug_offsets)
+		return rc;
+	/* an image must carry the debug offsets its layout will be chosen from */
+	uint8_t block[2048];
+	return ls_proc_read(s->proc, s->target.facts.runtime_addr, block, sizeof(block));
+}
+
+int ls_session_save_image(const struct ls_session *s, const char *path)
+{
+	return ls_image_save(s->proc, &s->target.facts, path);
+}

@@ -1,0 +1,295 @@
+/* threads.c - walk interpreters and thread states; per thread GIL, kernel tid and OS state.
+ *
+ * _PyRuntime.interpreters.head -> interp->next ...; interp's thread list -> tstate->next ...
+ * Each thread state is read whole in one call; its stack is walked by frames.c and retried (the
+ * thread state read again) when the walk finds the stack changed under it.
+ * GIL: 3.8-3.11 _PyRuntime.gilstate.tstate_current; 3.12 the _gil_runtime_state that
+ * interp->ceval.gil points to; 3.13+ the interpreter's embedded _gil (holder valid while locked).
+ * Kernel tid: native_thread_id from 3.11; before that read from glibc's struct pthread at an
+ * offset discovered once per session (the offset where the main thread's struct holds the pid).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "ls_error.h"
+#include "walker.h"
+
+#define TSTATE_MAX_SIZE 4096
+#define PTHREAD_SCAN_BYTES 2048
+
+static uint64_t get_u64(const uint8_t *p, int32_t off)
+{
+	uint64_t v;
+	memcpy(&v, p + off, sizeof(v));
+	return v;
+}
+
+static int read_u64_at(struct ls_walker *w, uint64_t base, int32_t off, uint64_t *out)
+{
+	if (off < 0)
+		return LS_ERR_INVALID_ARG;
+	return ls_proc_read_u64(w->ctx.proc, base + (uint64_t)off, out);
+}
+
+/* The thread state holding the GIL of this interpreter, or 0. */
+static uint64_t gil_holder(struct ls_walker *w, uint64_t interp)
+{
+	const struct ls_layout *l = &w->ctx.target->layout;
+	uint64_t holder = 0, locked = 0, gil = 0;
+	switch (l->gil_kind) {
+	case LS_GIL_RUNTIME_TSTATE_CURRENT:
+		if (read_u64_at(w, w->ctx.target->facts.runtime_addr, l->rt_tstate_current, &holder))
+			return 0;
+		return holder;
+	case LS_GIL_INTERP_POINTER:
+		if (read_u64_at(w, interp, l->is_gil_pointer, &gil) || !gil)
+			return 0;
+		if (read_u64_at(w, gil, l->is_gil_holder, &holder) || read_u64_at(w, gil, l->is_gil_locked, &locked))
+			return 0;
+		return (uint32_t)locked ? holder : 0;
+	case LS_GIL_INTERP_EMBEDDED:
+		if (read_u64_at(w, interp, l->is_gil_holder, &holder) || read_u64_at(w, interp, l->is_gil_locked, &locked))
+			return 0;
+		return (uint32_t)locked ? holder : 0;
+	}
+	return 0;
+}
+
+/* <=3.10: find where glibc's struct pthread keeps the kernel tid. The main thread's tid is the
+ * pid, so candidates are offsets where the main thread's struct holds the pid; the right one also
+ * gives a live tid for every other thread. */
+static void discover_pthread_tid_offset(struct ls_walker *w, const uint64_t *pthreads, size_t n)
+{
+	int32_t tids[1024];
+	int ntids = ls_proc_list_threads(w->ctx.proc, tids, 1024);
+	w->pthread_tid_offset = -2;
+	if (ntids <= 0 || n == 0)
+		return;
+	uint8_t *bufs = malloc(n * PTHREAD_SCAN_BYTES);
+	int *ok = calloc(n, sizeof(int));
+	if (!bufs || !ok)
+		goto out;
+	for (size_t i = 0; i < n; i++)
+		ok[i] = pthreads[i] && ls_proc_read(w->ctx.proc, pthreads[i], bufs + i * PTHREAD_SCAN_BYTES, PTHREAD_SCAN_BYTES) == 0;
+	for (int32_t off = 0; off + 4 <= PTHREAD_SCAN_BYTES; off += 4) {
+		int has_pid = 0, all_live = 1;
+		for (size_t i = 0; i < n && all_live; i++) {
+			if (!ok[i])
+				continue;
+			int32_t v;
+			memcpy(&v, bufs + i * PTHREAD_SCAN_BYTES + off, 4);
+			has_pid |= v == w->ctx.proc->pid;
+			int live = 0;
+			for (int k = 0; k < ntids; k++)
+				live |= tids[k] == v;
+			all_live &= live;
+		}
+		if (has_pid && all_live) {
+			w->pthread_tid_offset = off;
+			break;
+		}
+	}
+out:
+	free(bufs);
+	free(ok);
+}
+
+static int64_t native_tid(struct ls_walker *w, const uint8_t *ts, uint64_t thread_id)
+{
+	const struct ls_layout *l = &w->ctx.target->layout;
+	if (l->ts_native_tid >= 0) {
+		int64_t tid = (int64_t)get_u64(ts, l->ts_native_tid);
+		return tid > 0 && tid <= INT32_MAX ? tid : -1;
+	}
+	if (w->pthread_tid_offset < 0 || !thread_id)
+		return -1;
+	int32_t tid;
+	if (ls_proc_read(w->ctx.proc, thread_id + (uint64_t)w->pthread_tid_offset, &tid, 4))
+		return -1;
+	return tid > 0 ? tid : -1;
+}
+
+static int stack_start(struct ls_walker *w, const uint8_t *ts, struct ls_stack_start *out)
+{
+	const struct ls_layout *l = &w->ctx.target->layout;
+	out->top_frame = get_u64(ts, l->ts_frame);
+	out->datastack = l->ts_datastack_chunk >= 0 ? get_u64(ts, l->ts_datastack_chunk) : 0;
+	if (l->frame_kind == LS_FRAME_VIA_CFRAME && out->top_frame) {
+		uint64_t cframe = out->top_frame;
+		out->top_frame = 0;
+		if (cframe % 8)
+			return LS_ERR_TORN;
+		return read_u64_at(w, cframe, l->cf_current_frame, &out->top_frame);
+	}
+	return 0;
+}
+
+static int push_thread(struct ls_sample *s, struct ls_thread **out)
+{
+	if (s->nthreads == s->cap_threads) {
+		uint32_t cap = s->cap_threads ? s->cap_threads * 2 : 16;
+		struct ls_thread *n = realloc(s->threads, cap * sizeof(*n));
+		if (!n)
+			return LS_ERR_NOMEM;
+		s->threads = n;
+		s->cap_threads = cap;
+	}
+	*out = &s->threads[s->nthreads++];
+	memset(*out, 0, sizeof(**out));
+	return 0;
+}
+
+/* Walk the stack of the thread state `ts` (already read), re-reading it and retrying while the
+ * stack changes under us; the last attempt keeps what it could read and flags the thread. */
+static int walk_thread(struct ls_walker *w, uint64_t tstate, uint8_t *ts, struct ls_sample *sample,
+		       struct ls_thread *th)
+{
+	const struct ls_layout *l = &w->ctx.target->layout;
+	for (int attempt = 0;; attempt++) {
+		int last = attempt == LS_WALK_RETRIES;
+		int rc = 0;
+		if (attempt > 0) {
+			sample->retried_threads += attempt == 1;
+			rc = ls_proc_read(w->ctx.proc, tstate, ts, (size_t)l->ts_size);
+		}
+		struct ls_stack_start start = {0};
+		if (!rc)
+			rc = stack_start(w, ts, &start);
+		if (!rc || (last && ls_error_is_recoverable(rc))) {
+			th->flags &= ~(uint32_t)LS_THREAD_TRUNCATED;
+			th->first_frame = sample->nframes;
+			if (!rc)
+				rc = ls_frames_walk(w, &start, last, sample, &th->nframes, &th->flags);
+		}
+		if (rc == 0)
+			return 0;
+		if (!ls_error_is_recoverable(rc))
+			return rc;
+		if (last) {
+			th->flags |= LS_THREAD_TORN | LS_THREAD_TRUNCATED;
+			sample->torn_threads++;
+			return 0;
+		}
+		sample->nframes = th->first_frame; /* drop the partial walk before retrying */
+	}
+}
+
+static void os_facts(struct ls_walker *w, struct ls_thread *th)
+{
+	struct ls_os_thread os;
+	if (th->native_id <= 0 || ls_proc_thread_info(w->ctx.proc, (int32_t)th->native_id, &os) != 0)
+		return;
+	th->flags |= LS_THREAD_HAS_OS_INFO;
+	if (os.state == 'R')
+		th->flags |= LS_THREAD_ON_CPU;
+	if (os.has_cpu_time) {
+		th->flags |= LS_THREAD_HAS_CPU_TIME;
+		th->cpu_ns = os.cpu_ns;
+	}
+	memcpy(th->name, os.name, sizeof(th->name));
+}
+
+/* The thread states of one interpreter, in list order (bounded). */
+static int list_tstates(struct ls_walker *w, uint64_t interp, uint64_t *out, size_t cap, size_t *n)
+{
+	const struct ls_layout *l = &w->ctx.target->layout;
+	uint64_t ts = 0;
+	*n = 0;
+	int rc = read_u64_at(w, interp, l->is_threads_head, &ts);
+	while (!rc && ts && *n < cap) {
+		if (ts % 8)
+			return LS_ERR_TORN;
+		for (size_t k = 0; k < *n; k++)
+			if (out[k] == ts)
+				return 0; /* a cycle: the list changed while we followed it */
+		out[(*n)++] = ts;
+		rc = read_u64_at(w, ts, l->ts_next, &ts);
+	}
+	return rc;
+}
+
+static int walk_interpreter(struct ls_walker *w, uint64_t interp, struct ls_sample *sample, uint64_t *tstates,
+			    uint8_t *ts)
+{
+	const struct ls_layout *l = &w->ctx.target->layout;
+	uint64_t id = 0;
+	if (l->is_id >= 0)
+		read_u64_at(w, interp, l->is_id, &id);
+	size_t n;
+	int rc = list_tstates(w, interp, tstates, LS_MAX_THREADS, &n);
+	if (rc)
+		return rc;
+	uint64_t holder = gil_holder(w, interp);
+	if (l->ts_native_tid < 0 && w->pthread_tid_offset == -1) {
+		uint64_t *pthreads = calloc(n ? n : 1, sizeof(*pthreads));
+		if (!pthreads)
+			return LS_ERR_NOMEM;
+		for (size_t i = 0; i < n; i++)
+			read_u64_at(w, tstates[i], l->ts_thread_id, &pthreads[i]);
+		discover_pthread_tid_offset(w, pthreads, n);
+		free(pthreads);
+	}
+	for (size_t i = 0; i < n; i++) {
+		rc = ls_proc_read(w->ctx.proc, tstates[i], ts, (size_t)l->ts_size);
+		if (rc) {
+			if (!ls_error_is_recoverable(rc))
+				return rc;
+			continue; /* the thread ended between listing and reading */
+		}
+		struct ls_thread *th;
+		rc = push_thread(sample, &th);
+		if (rc)
+			return rc;
+		th->thread_id = get_u64(ts, l->ts_thread_id);
+		th->interp_id = (int64_t)id;
+		th->native_id = native_tid(w, ts, th->thread_id);
+		if (holder && holder == tstates[i])
+			th->flags |= LS_THREAD_HOLDS_GIL;
+		rc = walk_thread(w, tstates[i], ts, sample, th);
+		if (rc)
+			return rc;
+		os_facts(w, th);
+	}
+	return 0;
+}
+
+int ls_threads_walk(struct ls_walker *w, struct ls_sample *sample)
+{
+	const struct ls_layout *l = &w->ctx.target->layout;
+	sample->nthreads = 0;
+	sample->nframes = 0;
+	sample->torn_threads = 0;
+	sample->retried_threads = 0;
+	if (l->ts_size <= 0 || l->ts_size > TSTATE_MAX_SIZE)
+		return LS_ERR_UNSUPPORTED_VERSION;
+	uint64_t interp = 0;
+	int rc = read_u64_at(w, w->ctx.target->facts.runtime_addr, l->rt_interp_head, &interp);
+	if (rc)
+		return rc;
+	if (!interp)
+		return LS_ERR_NOT_STARTED;
+	uint64_t *tstates = malloc(LS_MAX_THREADS * sizeof(*tstates));
+	uint8_t *ts = malloc(TSTATE_MAX_SIZE);
+	if (!tstates || !ts) {
+		rc = LS_ERR_NOMEM;
+		goto out;
+	}
+	for (int k = 0; interp && k < LS_MAX_INTERPRETERS; k++) {
+		if (interp % 8) {
+			rc = LS_ERR_TORN;
+			break;
+		}
+		rc = walk_interpreter(w, interp, sample, tstates, ts);
+		if (rc)
+			break;
+		rc = read_u64_at(w, interp, l->is_next, &interp);
+		if (rc)
+			break;
+	}
+	if (!rc && sample->nthreads == 0)
+		rc = LS_ERR_NOT_STARTED;
+out:
+	free(tstates);
+	free(ts);
+	return rc;
+}

@@ -1,0 +1,70 @@
+/* walker.h - internal state shared by the thread walk (threads.c) and the frame walk (frames.c).
+ *
+ * A struct ls_walker holds what persists between samples (the code cache, the interned tables,
+ * the pthread-to-tid offset) and scratch buffers reused by every sample so that steady-state
+ * sampling allocates nothing.
+ */
+#ifndef LS_WALKER_H
+#define LS_WALKER_H
+
+#include <stdint.h>
+
+#include "code.h"
+#include "ls.h"
+
+struct ls_chunk_copy {
+	uint64_t remote;  /* address of the chunk in the target */
+	uint64_t size;    /* bytes copied */
+	size_t local;     /* offset into ls_walker.chunk_bytes */
+};
+
+struct ls_raw_frame {
+	uint64_t code;    /* remote code object */
+	uint64_t instr;   /* 3.11+: instruction pointer; <=3.10: f_lasti as read (int) */
+	uint8_t is_generator;
+};
+
+struct ls_walker {
+	struct ls_code_context ctx;
+	struct ls_code_cache code_cache;
+	int32_t pthread_tid_offset; /* <=3.10: offset of the kernel tid in struct pthread; -1 unknown; -2 not found */
+
+	/* scratch, reused */
+	uint8_t *chunk_bytes;
+	size_t chunk_cap;
+	struct ls_chunk_copy *chunks;
+	size_t nchunks, chunks_cap;
+	struct ls_raw_frame *raw;
+	size_t raw_cap;
+	uint64_t *visited;          /* open-addressing set of frame addresses, LS_VISITED_SLOTS */
+	uint32_t *visited_used;     /* the slots set in this walk, LS_MAX_DEPTH */
+	uint64_t *code_addrs;       /* unique code addresses of one thread */
+	uint8_t *code_raw;          /* their headers, co_size each */
+	struct ls_code_header *code_headers;
+	int *code_status;
+	size_t code_cap;
+};
+
+#define LS_VISITED_SLOTS (LS_MAX_DEPTH * 2)
+#define LS_CHUNK_BYTES_MAX (64u << 20) /* bound on data-stack bytes copied per thread */
+
+int ls_walker_init(struct ls_walker *w);
+void ls_walker_release(struct ls_walker *w);
+
+/* Where a thread's Python stack starts, read from its thread state. */
+struct ls_stack_start {
+	uint64_t top_frame;  /* innermost frame (0 = no Python frame) */
+	uint64_t datastack;  /* 3.11+: the newest data-stack chunk, 0 if none */
+};
+
+/* Walk one thread's frames into sample->frames (innermost first), appending; sets *nframes and
+ * may set LS_THREAD_TRUNCATED in *flags. Returns 0, LS_ERR_TORN / LS_ERR_READ (the caller
+ * re-reads the thread state and retries; on the last attempt pass keep_partial = 1 to keep the
+ * frames read before the fault), or a fatal code. */
+int ls_frames_walk(struct ls_walker *w, const struct ls_stack_start *start, int keep_partial,
+		   struct ls_sample *sample, uint32_t *nframes, uint32_t *flags);
+
+/* Walk every interpreter and thread into sample (cleared first). */
+int ls_threads_walk(struct ls_walker *w, struct ls_sample *sample);
+
+#endif

@@ -1,0 +1,6 @@
+"""`python -m loopscope` runs the command line."""
+import sys
+
+from loopscope.cli import main
+
+sys.exit(main())
