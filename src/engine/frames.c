@@ -365,6 +365,7 @@ int ls_walker_init(struct ls_walker *w)
 {
 	memset(w, 0, sizeof(*w));
 	w->pthread_tid_offset = -1;
+	w->os_info = 1;
 	w->visited = calloc(LS_VISITED_SLOTS, sizeof(*w->visited));
 	w->visited_used = calloc(LS_MAX_DEPTH, sizeof(*w->visited_used));
 	if (!w->visited || !w->visited_used)
@@ -376,6 +377,8 @@ void ls_walker_release(struct ls_walker *w)
 {
 	ls_code_cache_release(&w->code_cache);
 	free(w->chunk_bytes);
+	free(w->tstate_addrs);
+	free(w->tstate_bytes);
 	free(w->chunks);
 	free(w->raw);
 	free(w->visited);

@@ -25,10 +25,22 @@
 
 #define BATCH_MAX 1024 /* IOV_MAX on Linux */
 
+/* Open /proc files of one task, kept across samples: a sample then costs one pread per file
+ * instead of open + read + close. The name is read once, when the task is first seen. */
+struct task_files {
+	int32_t tid; /* 0 = empty slot */
+	int stat_fd, schedstat_fd;
+	char name[LS_THREAD_NAME_MAX];
+};
+
+#define TASK_SLOTS 512 /* at most TASK_SLOTS/2 tasks keep open files; others are opened per query */
+
 struct proc_live {
 	struct ls_proc base;
 	int mem_fd; /* /proc/PID/mem when process_vm_readv is not usable, else -1 */
 	int use_mem_file;
+	struct task_files tasks[TASK_SLOTS];
+	unsigned ntasks;
 };
 
 static int process_is_gone(int32_t pid)
@@ -190,18 +202,90 @@ static int read_small_file(const char *path, char *buf, size_t cap)
 	return (int)n;
 }
 
+static int pread_text(int fd, char *buf, size_t cap)
+{
+	ssize_t n = pread(fd, buf, cap - 1, 0);
+	if (n <= 0)
+		return -1;
+	buf[n] = 0;
+	return (int)n;
+}
+
+static void read_name(int32_t pid, int32_t tid, char *name)
+{
+	char path[96], buf[64];
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/comm", (int)pid, (int)tid);
+	int n = read_small_file(path, buf, sizeof(buf));
+	name[0] = 0;
+	if (n > 0) {
+		if (buf[n - 1] == '\n')
+			buf[--n] = 0;
+		ls_copy_str(name, LS_THREAD_NAME_MAX, buf);
+	}
+}
+
+static void close_task(struct task_files *t)
+{
+	if (t->stat_fd >= 0)
+		close(t->stat_fd);
+	if (t->schedstat_fd >= 0)
+		close(t->schedstat_fd);
+	t->tid = 0;
+}
+
+static void close_all_tasks(struct proc_live *p)
+{
+	for (unsigned i = 0; i < TASK_SLOTS; i++)
+		if (p->tasks[i].tid)
+			close_task(&p->tasks[i]);
+	p->ntasks = 0;
+}
+
+/* The open files of task tid, opening them if needed; NULL if the task is gone. */
+static struct task_files *task_files_of(struct proc_live *p, int32_t tid)
+{
+	unsigned i = ((unsigned)tid * 2654435761u) % TASK_SLOTS;
+	for (unsigned probes = 0; p->tasks[i].tid && probes < TASK_SLOTS; probes++, i = (i + 1) % TASK_SLOTS)
+		if (p->tasks[i].tid == tid)
+			return &p->tasks[i];
+	if (p->ntasks >= TASK_SLOTS / 2) {
+		/* many short-lived threads: start over rather than keep files of dead ones */
+		close_all_tasks(p);
+		i = ((unsigned)tid * 2654435761u) % TASK_SLOTS;
+	}
+	char path[96];
+	struct task_files t = {.tid = tid};
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", (int)p->base.pid, (int)tid);
+	t.stat_fd = open(path, O_RDONLY | O_CLOEXEC);
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/schedstat", (int)p->base.pid, (int)tid);
+	t.schedstat_fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (t.stat_fd < 0) {
+		close_task(&t);
+		return NULL;
+	}
+	read_name(p->base.pid, tid, t.name);
+	p->tasks[i] = t;
+	p->ntasks++;
+	return &p->tasks[i];
+}
+
 static int live_thread_info(struct ls_proc *base, int32_t tid, struct ls_os_thread *out)
 {
-	char path[96], buf[1024];
+	struct proc_live *p = (struct proc_live *)base;
+	char buf[1024];
 	memset(out, 0, sizeof(*out));
-	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", (int)base->pid, (int)tid);
-	if (read_small_file(path, buf, sizeof(buf)) < 0)
+	struct task_files *t = task_files_of(p, tid);
+	if (!t)
 		return LS_ERR_IO;
-	const char *close = strrchr(buf, ')'); /* comm may contain spaces and parentheses */
-	if (close && close[1] == ' ' && close[2])
-		out->state = close[2];
-	snprintf(path, sizeof(path), "/proc/%d/task/%d/schedstat", (int)base->pid, (int)tid);
-	if (read_small_file(path, buf, sizeof(buf)) > 0) {
+	if (pread_text(t->stat_fd, buf, sizeof(buf)) < 0) {
+		close_task(t); /* the task exited; its tid may come back as another thread */
+		p->ntasks--;
+		return LS_ERR_IO;
+	}
+	const char *close_paren = strrchr(buf, ')'); /* comm may contain spaces and parentheses */
+	if (close_paren && close_paren[1] == ' ' && close_paren[2])
+		out->state = close_paren[2];
+	if (t->schedstat_fd >= 0 && pread_text(t->schedstat_fd, buf, sizeof(buf)) > 0) {
 		char *end;
 		unsigned long long ns = strtoull(buf, &end, 10);
 		if (end != buf) {
@@ -209,13 +293,7 @@ static int live_thread_info(struct ls_proc *base, int32_t tid, struct ls_os_thre
 			out->has_cpu_time = 1;
 		}
 	}
-	snprintf(path, sizeof(path), "/proc/%d/task/%d/comm", (int)base->pid, (int)tid);
-	int n = read_small_file(path, buf, sizeof(buf));
-	if (n > 0) {
-		if (buf[n - 1] == '\n')
-			buf[--n] = 0;
-		ls_copy_str(out->name, sizeof(out->name), buf);
-	}
+	memcpy(out->name, t->name, sizeof(out->name));
 	return 0;
 }
 
@@ -224,6 +302,7 @@ static void live_free(struct ls_proc *base)
 	struct proc_live *p = (struct proc_live *)base;
 	if (p->mem_fd >= 0)
 		close(p->mem_fd);
+	close_all_tasks(p);
 	free(p);
 }
 

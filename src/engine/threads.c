@@ -31,26 +31,57 @@ static int read_u64_at(struct ls_walker *w, uint64_t base, int32_t off, uint64_t
 	return ls_proc_read_u64(w->ctx.proc, base + (uint64_t)off, out);
 }
 
-/* The thread state holding the GIL of this interpreter, or 0. */
-static uint64_t gil_holder(struct ls_walker *w, uint64_t interp)
+struct interp_fields {
+	uint64_t next, threads_head, id, gil_holder; /* gil_holder: the tstate holding the GIL, or 0 */
+};
+
+/* Read what we need of an interpreter in one batched read (plus one for the 3.12 GIL struct). */
+static int read_interp(struct ls_walker *w, uint64_t interp, struct interp_fields *out)
 {
 	const struct ls_layout *l = &w->ctx.target->layout;
-	uint64_t holder = 0, locked = 0, gil = 0;
+	uint64_t next = 0, head = 0, id = 0, a = 0, b = 0;
+	struct ls_remote_iov iov[5];
+	size_t n = 0;
+	iov[n++] = (struct ls_remote_iov){interp + (uint64_t)l->is_next, &next, 8};
+	iov[n++] = (struct ls_remote_iov){interp + (uint64_t)l->is_threads_head, &head, 8};
+	if (l->is_id >= 0)
+		iov[n++] = (struct ls_remote_iov){interp + (uint64_t)l->is_id, &id, 8};
+	size_t gil_at = n;
 	switch (l->gil_kind) {
 	case LS_GIL_RUNTIME_TSTATE_CURRENT:
-		if (read_u64_at(w, w->ctx.target->facts.runtime_addr, l->rt_tstate_current, &holder))
-			return 0;
-		return holder;
+		iov[n++] = (struct ls_remote_iov){w->ctx.target->facts.runtime_addr + (uint64_t)l->rt_tstate_current, &a, 8};
+		break;
 	case LS_GIL_INTERP_POINTER:
-		if (read_u64_at(w, interp, l->is_gil_pointer, &gil) || !gil)
-			return 0;
-		if (read_u64_at(w, gil, l->is_gil_holder, &holder) || read_u64_at(w, gil, l->is_gil_locked, &locked))
-			return 0;
-		return (uint32_t)locked ? holder : 0;
+		iov[n++] = (struct ls_remote_iov){interp + (uint64_t)l->is_gil_pointer, &a, 8};
+		break;
 	case LS_GIL_INTERP_EMBEDDED:
-		if (read_u64_at(w, interp, l->is_gil_holder, &holder) || read_u64_at(w, interp, l->is_gil_locked, &locked))
-			return 0;
-		return (uint32_t)locked ? holder : 0;
+		iov[n++] = (struct ls_remote_iov){interp + (uint64_t)l->is_gil_holder, &a, 8};
+		iov[n++] = (struct ls_remote_iov){interp + (uint64_t)l->is_gil_locked, &b, 8};
+		break;
+	}
+	int status[5];
+	int rc = ls_proc_readv(w->ctx.proc, iov, n, status);
+	if (rc)
+		return rc;
+	if (status[0] || status[1])
+		return status[0] ? status[0] : status[1];
+	out->next = next;
+	out->threads_head = head;
+	out->id = id;
+	out->gil_holder = 0;
+	int gil_ok = 1;
+	for (size_t i = gil_at; i < n; i++)
+		gil_ok &= status[i] == 0;
+	if (!gil_ok)
+		return 0; /* the GIL is a nicety: the stacks matter more */
+	if (l->gil_kind == LS_GIL_RUNTIME_TSTATE_CURRENT) {
+		out->gil_holder = a;
+	} else if (l->gil_kind == LS_GIL_INTERP_EMBEDDED) {
+		out->gil_holder = (uint32_t)b ? a : 0;
+	} else if (a && a % 8 == 0) {
+		uint64_t holder = 0, locked = 0;
+		if (read_u64_at(w, a, l->is_gil_holder, &holder) == 0 && read_u64_at(w, a, l->is_gil_locked, &locked) == 0)
+			out->gil_holder = (uint32_t)locked ? holder : 0;
 	}
 	return 0;
 }
@@ -189,66 +220,80 @@ static void os_facts(struct ls_walker *w, struct ls_thread *th)
 	memcpy(th->name, os.name, sizeof(th->name));
 }
 
-/* The thread states of one interpreter, in list order (bounded). */
-static int list_tstates(struct ls_walker *w, uint64_t interp, uint64_t *out, size_t cap, size_t *n)
+/* Read the thread states of one interpreter whole, in list order (bounded), into
+ * w->tstate_bytes (ts_size each) and w->tstate_addrs. */
+static int read_tstates(struct ls_walker *w, uint64_t head, size_t *n)
 {
 	const struct ls_layout *l = &w->ctx.target->layout;
-	uint64_t ts = 0;
+	size_t size = (size_t)l->ts_size;
+	uint64_t ts = head;
 	*n = 0;
-	int rc = read_u64_at(w, interp, l->is_threads_head, &ts);
-	while (!rc && ts && *n < cap) {
+	while (ts && *n < LS_MAX_THREADS) {
 		if (ts % 8)
 			return LS_ERR_TORN;
 		for (size_t k = 0; k < *n; k++)
-			if (out[k] == ts)
+			if (w->tstate_addrs[k] == ts)
 				return 0; /* a cycle: the list changed while we followed it */
-		out[(*n)++] = ts;
-		rc = read_u64_at(w, ts, l->ts_next, &ts);
+		if (*n == w->tstate_cap) {
+			size_t cap = w->tstate_cap ? w->tstate_cap * 2 : 16;
+			uint64_t *addrs = realloc(w->tstate_addrs, cap * sizeof(*addrs));
+			if (addrs)
+				w->tstate_addrs = addrs;
+			uint8_t *bytes = realloc(w->tstate_bytes, cap * size);
+			if (bytes)
+				w->tstate_bytes = bytes;
+			if (!addrs || !bytes)
+				return LS_ERR_NOMEM;
+			w->tstate_cap = cap;
+		}
+		uint8_t *dst = w->tstate_bytes + *n * size;
+		int rc = ls_proc_read(w->ctx.proc, ts, dst, size);
+		if (rc)
+			return ls_error_is_recoverable(rc) ? 0 : rc; /* a thread ended: keep those before it */
+		w->tstate_addrs[(*n)++] = ts;
+		ts = get_u64(dst, l->ts_next);
 	}
-	return rc;
+	return 0;
 }
 
-static int walk_interpreter(struct ls_walker *w, uint64_t interp, struct ls_sample *sample, uint64_t *tstates,
-			    uint8_t *ts)
+static int walk_interpreter(struct ls_walker *w, uint64_t interp, struct ls_sample *sample, uint64_t *next)
 {
 	const struct ls_layout *l = &w->ctx.target->layout;
-	uint64_t id = 0;
-	if (l->is_id >= 0)
-		read_u64_at(w, interp, l->is_id, &id);
-	size_t n;
-	int rc = list_tstates(w, interp, tstates, LS_MAX_THREADS, &n);
+	struct interp_fields in;
+	int rc = read_interp(w, interp, &in);
 	if (rc)
 		return rc;
-	uint64_t holder = gil_holder(w, interp);
+	*next = in.next;
+	size_t n;
+	rc = read_tstates(w, in.threads_head, &n);
+	if (rc)
+		return rc;
+	size_t size = (size_t)l->ts_size;
 	if (l->ts_native_tid < 0 && w->pthread_tid_offset == -1) {
 		uint64_t *pthreads = calloc(n ? n : 1, sizeof(*pthreads));
 		if (!pthreads)
 			return LS_ERR_NOMEM;
 		for (size_t i = 0; i < n; i++)
-			read_u64_at(w, tstates[i], l->ts_thread_id, &pthreads[i]);
+			pthreads[i] = get_u64(w->tstate_bytes + i * size, l->ts_thread_id);
 		discover_pthread_tid_offset(w, pthreads, n);
 		free(pthreads);
 	}
 	for (size_t i = 0; i < n; i++) {
-		rc = ls_proc_read(w->ctx.proc, tstates[i], ts, (size_t)l->ts_size);
-		if (rc) {
-			if (!ls_error_is_recoverable(rc))
-				return rc;
-			continue; /* the thread ended between listing and reading */
-		}
+		uint8_t *ts = w->tstate_bytes + i * size;
 		struct ls_thread *th;
 		rc = push_thread(sample, &th);
 		if (rc)
 			return rc;
 		th->thread_id = get_u64(ts, l->ts_thread_id);
-		th->interp_id = (int64_t)id;
+		th->interp_id = (int64_t)in.id;
 		th->native_id = native_tid(w, ts, th->thread_id);
-		if (holder && holder == tstates[i])
+		if (in.gil_holder && in.gil_holder == w->tstate_addrs[i])
 			th->flags |= LS_THREAD_HOLDS_GIL;
-		rc = walk_thread(w, tstates[i], ts, sample, th);
+		rc = walk_thread(w, w->tstate_addrs[i], ts, sample, th);
 		if (rc)
 			return rc;
-		os_facts(w, th);
+		if (w->os_info)
+			os_facts(w, th);
 	}
 	return 0;
 }
@@ -268,28 +313,12 @@ int ls_threads_walk(struct ls_walker *w, struct ls_sample *sample)
 		return rc;
 	if (!interp)
 		return LS_ERR_NOT_STARTED;
-	uint64_t *tstates = malloc(LS_MAX_THREADS * sizeof(*tstates));
-	uint8_t *ts = malloc(TSTATE_MAX_SIZE);
-	if (!tstates || !ts) {
-		rc = LS_ERR_NOMEM;
-		goto out;
-	}
 	for (int k = 0; interp && k < LS_MAX_INTERPRETERS; k++) {
-		if (interp % 8) {
-			rc = LS_ERR_TORN;
-			break;
-		}
-		rc = walk_interpreter(w, interp, sample, tstates, ts);
+		if (interp % 8)
+			return LS_ERR_TORN;
+		rc = walk_interpreter(w, interp, sample, &interp);
 		if (rc)
-			break;
-		rc = read_u64_at(w, interp, l->is_next, &interp);
-		if (rc)
-			break;
+			return rc;
 	}
-	if (!rc && sample->nthreads == 0)
-		rc = LS_ERR_NOT_STARTED;
-out:
-	free(tstates);
-	free(ts);
-	return rc;
+	return sample->nthreads ? 0 : LS_ERR_NOT_STARTED;
 }

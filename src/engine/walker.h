@@ -28,8 +28,12 @@ struct ls_walker {
 	struct ls_code_context ctx;
 	struct ls_code_cache code_cache;
 	int32_t pthread_tid_offset; /* <=3.10: offset of the kernel tid in struct pthread; -1 unknown; -2 not found */
+	int os_info;                /* 1: query the OS for each thread's state, CPU time and name */
 
 	/* scratch, reused */
+	uint64_t *tstate_addrs;     /* the thread states of the interpreter being walked */
+	uint8_t *tstate_bytes;      /* ... read whole, ts_size each */
+	size_t tstate_cap;
 	uint8_t *chunk_bytes;
 	size_t chunk_cap;
 	struct ls_chunk_copy *chunks;
