@@ -18,7 +18,7 @@
 #include "ls_error.h"
 #include "walker.h"
 
-#define CHUNK_FIRST_READ (16u * 1024) /* CPython's data-stack chunks are at least 16 KiB */
+#define CHUNK_FIRST_READ LS_CHUNK_FIRST_READ
 #define CHUNK_MAX_COUNT 4096
 #define FRAME_MAX_SIZE 512
 
@@ -53,7 +53,7 @@ static int reserve(void **items, size_t *cap, size_t need, size_t size)
 
 /* --- step 1: data-stack chunks --------------------------------------------------------------- */
 
-static int copy_chunks(struct ls_walker *w, uint64_t chunk)
+static int copy_chunks(struct ls_walker *w, uint64_t chunk, const uint8_t *first_chunk)
 {
 	const struct ls_layout *l = &w->ctx.target->layout;
 	size_t used = 0;
@@ -64,7 +64,11 @@ static int copy_chunks(struct ls_walker *w, uint64_t chunk)
 		if (reserve((void **)&w->chunk_bytes, &w->chunk_cap, used + CHUNK_FIRST_READ, 1))
 			return LS_ERR_NOMEM;
 		uint8_t *dst = w->chunk_bytes + used;
-		int rc = ls_proc_read(w->ctx.proc, chunk, dst, CHUNK_FIRST_READ);
+		int rc = 0;
+		if (n == 0 && first_chunk)
+			memcpy(dst, first_chunk, CHUNK_FIRST_READ); /* read in the sample's batch */
+		else
+			rc = ls_proc_read(w->ctx.proc, chunk, dst, CHUNK_FIRST_READ);
 		uint64_t size;
 		if (rc == 0) {
 			size = get_u64(dst, l->chunk_size);
@@ -340,7 +344,7 @@ int ls_frames_walk(struct ls_walker *w, const struct ls_stack_start *start, int 
 	*nframes = 0;
 	w->nchunks = 0;
 	if (l->frame_kind != LS_FRAME_OBJECT && start->datastack) {
-		rc = copy_chunks(w, start->datastack);
+		rc = copy_chunks(w, start->datastack, start->first_chunk);
 		if (rc && !ls_error_is_recoverable(rc))
 			return rc;
 		if (rc)
@@ -377,6 +381,7 @@ void ls_walker_release(struct ls_walker *w)
 {
 	ls_code_cache_release(&w->code_cache);
 	free(w->chunk_bytes);
+	free(w->prefetch_bytes);
 	free(w->tstate_addrs);
 	free(w->tstate_bytes);
 	free(w->chunks);

@@ -80,6 +80,10 @@ void ls_session_free(struct ls_session *session);
  * thread yet), LS_ERR_READ (the runtime itself was unreadable), LS_ERR_NOMEM. */
 int ls_session_sample(struct ls_session *session, const struct ls_sample **out);
 
+/* Whether samples query the OS for each thread's state, CPU time and name (default: yes). Without
+ * it a sample costs only memory reads; LS_THREAD_HAS_OS_INFO is then never set. */
+void ls_session_set_os_info(struct ls_session *session, int enabled);
+
 const struct ls_target *ls_session_target(const struct ls_session *session);
 const struct ls_function *ls_session_function(const struct ls_session *session, uint32_t id);
 const char *ls_session_string(const struct ls_session *session, uint32_t id, size_t *len);

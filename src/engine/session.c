@@ -131,6 +131,11 @@ int ls_session_sample(struct ls_session *s, const struct ls_sample **out)
 	return 0;
 }
 
+void ls_session_set_os_info(struct ls_session *s, int enabled)
+{
+	s->walker.os_info = enabled != 0;
+}
+
 const struct ls_target *ls_session_target(const struct ls_session *s)
 {
 	return &s->target;

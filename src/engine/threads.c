@@ -35,55 +35,88 @@ struct interp_fields {
 	uint64_t next, threads_head, id, gil_holder; /* gil_holder: the tstate holding the GIL, or 0 */
 };
 
-/* Read what we need of an interpreter in one batched read (plus one for the 3.12 GIL struct). */
-static int read_interp(struct ls_walker *w, uint64_t interp, struct interp_fields *out)
+/* The raw words of one interpreter's fields, as a batch reads them. */
+struct interp_words {
+	uint64_t next, head, id, a, b, gil_struct[3];
+	size_t first, count, gil_at; /* where in the batch */
+};
+
+/* Append the reads of interpreter `interp`'s fields to iov; returns the new count. */
+static size_t interp_iovs(struct ls_walker *w, uint64_t interp, struct interp_words *r, struct ls_remote_iov *iov,
+			  size_t n)
 {
 	const struct ls_layout *l = &w->ctx.target->layout;
-	uint64_t next = 0, head = 0, id = 0, a = 0, b = 0;
-	struct ls_remote_iov iov[5];
-	size_t n = 0;
-	iov[n++] = (struct ls_remote_iov){interp + (uint64_t)l->is_next, &next, 8};
-	iov[n++] = (struct ls_remote_iov){interp + (uint64_t)l->is_threads_head, &head, 8};
+	r->first = n;
+	r->id = 0;
+	iov[n++] = (struct ls_remote_iov){interp + (uint64_t)l->is_next, &r->next, 8};
+	iov[n++] = (struct ls_remote_iov){interp + (uint64_t)l->is_threads_head, &r->head, 8};
 	if (l->is_id >= 0)
-		iov[n++] = (struct ls_remote_iov){interp + (uint64_t)l->is_id, &id, 8};
-	size_t gil_at = n;
+		iov[n++] = (struct ls_remote_iov){interp + (uint64_t)l->is_id, &r->id, 8};
+	r->gil_at = n;
 	switch (l->gil_kind) {
 	case LS_GIL_RUNTIME_TSTATE_CURRENT:
-		iov[n++] = (struct ls_remote_iov){w->ctx.target->facts.runtime_addr + (uint64_t)l->rt_tstate_current, &a, 8};
+		iov[n++] = (struct ls_remote_iov){w->ctx.target->facts.runtime_addr + (uint64_t)l->rt_tstate_current, &r->a, 8};
 		break;
 	case LS_GIL_INTERP_POINTER:
-		iov[n++] = (struct ls_remote_iov){interp + (uint64_t)l->is_gil_pointer, &a, 8};
+		iov[n++] = (struct ls_remote_iov){interp + (uint64_t)l->is_gil_pointer, &r->a, 8};
 		break;
 	case LS_GIL_INTERP_EMBEDDED:
-		iov[n++] = (struct ls_remote_iov){interp + (uint64_t)l->is_gil_holder, &a, 8};
-		iov[n++] = (struct ls_remote_iov){interp + (uint64_t)l->is_gil_locked, &b, 8};
+		iov[n++] = (struct ls_remote_iov){interp + (uint64_t)l->is_gil_holder, &r->a, 8};
+		iov[n++] = (struct ls_remote_iov){interp + (uint64_t)l->is_gil_locked, &r->b, 8};
 		break;
 	}
-	int status[5];
-	int rc = ls_proc_readv(w->ctx.proc, iov, n, status);
-	if (rc)
-		return rc;
-	if (status[0] || status[1])
-		return status[0] ? status[0] : status[1];
-	out->next = next;
-	out->threads_head = head;
-	out->id = id;
+	r->count = n - r->first;
+	return n;
+}
+
+/* 3.12: the holder from a _gil_runtime_state read as words (holder and locked by layout offset). */
+static uint64_t holder_in_gil_struct(const struct ls_layout *l, const uint64_t *words)
+{
+	if (l->is_gil_holder < 0 || l->is_gil_locked < 0 || l->is_gil_holder > 16 || l->is_gil_locked > 16)
+		return 0;
+	uint64_t holder = words[l->is_gil_holder / 8];
+	uint32_t locked;
+	memcpy(&locked, (const uint8_t *)words + l->is_gil_locked, 4);
+	return locked ? holder : 0;
+}
+
+/* Turn the words of a batch into fields. `gil_ready` tells whether r->gil_struct already holds the
+ * 3.12 GIL struct that r->a points to (read in the same batch); if not it is read now. */
+static int interp_finish(struct ls_walker *w, struct interp_words *r, const int *status, int gil_ready,
+			 struct interp_fields *out)
+{
+	const struct ls_layout *l = &w->ctx.target->layout;
+	for (size_t i = r->first; i < r->gil_at; i++)
+		if (status[i])
+			return status[i];
+	out->next = r->next;
+	out->threads_head = r->head;
+	out->id = r->id;
 	out->gil_holder = 0;
-	int gil_ok = 1;
-	for (size_t i = gil_at; i < n; i++)
-		gil_ok &= status[i] == 0;
-	if (!gil_ok)
-		return 0; /* the GIL is a nicety: the stacks matter more */
+	for (size_t i = r->gil_at; i < r->first + r->count; i++)
+		if (status[i])
+			return 0; /* the GIL is a nicety: the stacks matter more */
 	if (l->gil_kind == LS_GIL_RUNTIME_TSTATE_CURRENT) {
-		out->gil_holder = a;
+		out->gil_holder = r->a;
 	} else if (l->gil_kind == LS_GIL_INTERP_EMBEDDED) {
-		out->gil_holder = (uint32_t)b ? a : 0;
-	} else if (a && a % 8 == 0) {
-		uint64_t holder = 0, locked = 0;
-		if (read_u64_at(w, a, l->is_gil_holder, &holder) == 0 && read_u64_at(w, a, l->is_gil_locked, &locked) == 0)
-			out->gil_holder = (uint32_t)locked ? holder : 0;
+		out->gil_holder = (uint32_t)r->b ? r->a : 0;
+	} else if (r->a && r->a % 8 == 0) {
+		if (!gil_ready && ls_proc_read(w->ctx.proc, r->a, r->gil_struct, sizeof(r->gil_struct)) != 0)
+			return 0;
+		w->spec_gil = r->a;
+		out->gil_holder = holder_in_gil_struct(l, r->gil_struct);
 	}
 	return 0;
+}
+
+static int read_interp(struct ls_walker *w, uint64_t interp, struct interp_fields *out)
+{
+	struct ls_remote_iov iov[8];
+	int status[8];
+	struct interp_words r;
+	size_t n = interp_iovs(w, interp, &r, iov, 0);
+	int rc = ls_proc_readv(w->ctx.proc, iov, n, status);
+	return rc ? rc : interp_finish(w, &r, status, 0, out);
 }
 
 /* <=3.10: find where glibc's struct pthread keeps the kernel tid. The main thread's tid is the
@@ -140,17 +173,73 @@ static int64_t native_tid(struct ls_walker *w, const uint8_t *ts, uint64_t threa
 	return tid > 0 ? tid : -1;
 }
 
-static int stack_start(struct ls_walker *w, const uint8_t *ts, struct ls_stack_start *out)
+/* Where the thread's stack starts. With a prefetch (the cframe word and the first data-stack chunk
+ * read in this sample's batch) nothing more is read here. */
+static int stack_start(struct ls_walker *w, const uint8_t *ts, const struct ls_prefetch *pf, struct ls_stack_start *out)
 {
 	const struct ls_layout *l = &w->ctx.target->layout;
 	out->top_frame = get_u64(ts, l->ts_frame);
 	out->datastack = l->ts_datastack_chunk >= 0 ? get_u64(ts, l->ts_datastack_chunk) : 0;
+	out->first_chunk = pf && pf->chunk_ok ? pf->chunk : NULL;
 	if (l->frame_kind == LS_FRAME_VIA_CFRAME && out->top_frame) {
 		uint64_t cframe = out->top_frame;
 		out->top_frame = 0;
 		if (cframe % 8)
 			return LS_ERR_TORN;
+		if (pf && pf->cframe_ok) {
+			out->top_frame = pf->current_frame;
+			return 0;
+		}
 		return read_u64_at(w, cframe, l->cf_current_frame, &out->top_frame);
+	}
+	return 0;
+}
+
+/* Read, for the first threads of the list, the words their stack walk starts from (3.11/3.12: the
+ * current frame in the C-stack cframe; 3.11+: the newest data-stack chunk) in one batched read. */
+static int prefetch_stacks(struct ls_walker *w, size_t n)
+{
+	const struct ls_layout *l = &w->ctx.target->layout;
+	size_t size = (size_t)l->ts_size;
+	if (n > LS_PREFETCH_THREADS)
+		n = LS_PREFETCH_THREADS;
+	if (l->frame_kind == LS_FRAME_OBJECT || n == 0)
+		return 0;
+	if (!w->prefetch_bytes) {
+		w->prefetch_bytes = malloc((size_t)LS_PREFETCH_THREADS * LS_CHUNK_FIRST_READ);
+		if (!w->prefetch_bytes)
+			return LS_ERR_NOMEM;
+	}
+	struct ls_remote_iov iov[2 * LS_PREFETCH_THREADS];
+	int status[2 * LS_PREFETCH_THREADS];
+	int slot[2 * LS_PREFETCH_THREADS]; /* which thread, negative for its cframe word */
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		const uint8_t *ts = w->tstate_bytes + i * size;
+		struct ls_prefetch *pf = &w->prefetch[i];
+		pf->cframe_ok = pf->chunk_ok = 0;
+		pf->chunk = w->prefetch_bytes + i * LS_CHUNK_FIRST_READ;
+		uint64_t frame = get_u64(ts, l->ts_frame);
+		uint64_t chunk = l->ts_datastack_chunk >= 0 ? get_u64(ts, l->ts_datastack_chunk) : 0;
+		if (l->frame_kind == LS_FRAME_VIA_CFRAME && frame && frame % 8 == 0) {
+			iov[k] = (struct ls_remote_iov){frame + (uint64_t)l->cf_current_frame, &pf->current_frame, 8};
+			slot[k++] = -(int)i - 1;
+		}
+		if (chunk && chunk % 8 == 0) {
+			iov[k] = (struct ls_remote_iov){chunk, pf->chunk, LS_CHUNK_FIRST_READ};
+			slot[k++] = (int)i;
+		}
+	}
+	int rc = ls_proc_readv(w->ctx.proc, iov, k, status);
+	if (rc)
+		return rc;
+	for (size_t j = 0; j < k; j++) {
+		if (status[j])
+			continue;
+		if (slot[j] < 0)
+			w->prefetch[-slot[j] - 1].cframe_ok = 1;
+		else
+			w->prefetch[slot[j]].chunk_ok = 1;
 	}
 	return 0;
 }
@@ -172,36 +261,37 @@ static int push_thread(struct ls_sample *s, struct ls_thread **out)
 
 /* Walk the stack of the thread state `ts` (already read), re-reading it and retrying while the
  * stack changes under us; the last attempt keeps what it could read and flags the thread. */
-static int walk_thread(struct ls_walker *w, uint64_t tstate, uint8_t *ts, struct ls_sample *sample,
-		       struct ls_thread *th)
+static int walk_thread(struct ls_walker *w, uint64_t tstate, uint8_t *ts, const struct ls_prefetch *pf,
+		       struct ls_sample *sample, struct ls_thread *th)
 {
 	const struct ls_layout *l = &w->ctx.target->layout;
+	th->first_frame = sample->nframes;
+	th->nframes = 0;
 	for (int attempt = 0;; attempt++) {
 		int last = attempt == LS_WALK_RETRIES;
 		int rc = 0;
 		if (attempt > 0) {
 			sample->retried_threads += attempt == 1;
+			sample->nframes = th->first_frame; /* drop the previous attempt's frames */
+			th->nframes = 0;
+			th->flags &= ~(uint32_t)LS_THREAD_TRUNCATED;
 			rc = ls_proc_read(w->ctx.proc, tstate, ts, (size_t)l->ts_size);
 		}
 		struct ls_stack_start start = {0};
 		if (!rc)
-			rc = stack_start(w, ts, &start);
-		if (!rc || (last && ls_error_is_recoverable(rc))) {
-			th->flags &= ~(uint32_t)LS_THREAD_TRUNCATED;
-			th->first_frame = sample->nframes;
-			if (!rc)
-				rc = ls_frames_walk(w, &start, last, sample, &th->nframes, &th->flags);
-		}
+			rc = stack_start(w, ts, attempt == 0 ? pf : NULL, &start);
+		if (!rc)
+			rc = ls_frames_walk(w, &start, last, sample, &th->nframes, &th->flags);
 		if (rc == 0)
 			return 0;
 		if (!ls_error_is_recoverable(rc))
 			return rc;
 		if (last) {
+			th->nframes = sample->nframes - th->first_frame; /* what the last attempt kept */
 			th->flags |= LS_THREAD_TORN | LS_THREAD_TRUNCATED;
 			sample->torn_threads++;
 			return 0;
 		}
-		sample->nframes = th->first_frame; /* drop the partial walk before retrying */
 	}
 }
 
@@ -256,18 +346,10 @@ static int read_tstates(struct ls_walker *w, uint64_t head, size_t *n)
 	return 0;
 }
 
-static int walk_interpreter(struct ls_walker *w, uint64_t interp, struct ls_sample *sample, uint64_t *next)
+/* Walk the n thread states in w->tstate_bytes (all of one interpreter) into the sample. */
+static int walk_tstates(struct ls_walker *w, const struct interp_fields *in, size_t n, struct ls_sample *sample)
 {
 	const struct ls_layout *l = &w->ctx.target->layout;
-	struct interp_fields in;
-	int rc = read_interp(w, interp, &in);
-	if (rc)
-		return rc;
-	*next = in.next;
-	size_t n;
-	rc = read_tstates(w, in.threads_head, &n);
-	if (rc)
-		return rc;
 	size_t size = (size_t)l->ts_size;
 	if (l->ts_native_tid < 0 && w->pthread_tid_offset == -1) {
 		uint64_t *pthreads = calloc(n ? n : 1, sizeof(*pthreads));
@@ -278,6 +360,9 @@ static int walk_interpreter(struct ls_walker *w, uint64_t interp, struct ls_samp
 		discover_pthread_tid_offset(w, pthreads, n);
 		free(pthreads);
 	}
+	int rc = prefetch_stacks(w, n);
+	if (rc)
+		return rc;
 	for (size_t i = 0; i < n; i++) {
 		uint8_t *ts = w->tstate_bytes + i * size;
 		struct ls_thread *th;
@@ -285,17 +370,58 @@ static int walk_interpreter(struct ls_walker *w, uint64_t interp, struct ls_samp
 		if (rc)
 			return rc;
 		th->thread_id = get_u64(ts, l->ts_thread_id);
-		th->interp_id = (int64_t)in.id;
+		th->interp_id = (int64_t)in->id;
 		th->native_id = native_tid(w, ts, th->thread_id);
-		if (in.gil_holder && in.gil_holder == w->tstate_addrs[i])
+		if (in->gil_holder && in->gil_holder == w->tstate_addrs[i])
 			th->flags |= LS_THREAD_HOLDS_GIL;
-		rc = walk_thread(w, w->tstate_addrs[i], ts, sample, th);
+		const struct ls_prefetch *pf = i < LS_PREFETCH_THREADS && l->frame_kind != LS_FRAME_OBJECT ? &w->prefetch[i] : NULL;
+		rc = walk_thread(w, w->tstate_addrs[i], ts, pf, sample, th);
 		if (rc)
 			return rc;
 		if (w->os_info)
 			os_facts(w, th);
 	}
 	return 0;
+}
+
+/* The fast path: read the runtime's interpreter head, the interpreter's fields (and its 3.12 GIL
+ * struct) and every thread state the previous sample found, all in one batched read, then check
+ * that every link still points where it did. Returns 1 and fills *in and w->tstate_* when it
+ * holds, 0 when the caller must walk the slow way. */
+static int read_speculatively(struct ls_walker *w, struct interp_fields *in, size_t *n)
+{
+	const struct ls_layout *l = &w->ctx.target->layout;
+	size_t size = (size_t)l->ts_size, count = w->spec_count;
+	if (!w->spec_interp || count == 0 || count > LS_SPEC_THREADS)
+		return 0;
+	struct ls_remote_iov iov[1 + 8 + 1 + LS_SPEC_THREADS];
+	int status[1 + 8 + 1 + LS_SPEC_THREADS];
+	uint64_t head = 0;
+	struct interp_words r;
+	size_t k = 0;
+	iov[k++] = (struct ls_remote_iov){w->ctx.target->facts.runtime_addr + (uint64_t)l->rt_interp_head, &head, 8};
+	k = interp_iovs(w, w->spec_interp, &r, iov, k);
+	size_t gil_at = k;
+	if (l->gil_kind == LS_GIL_INTERP_POINTER && w->spec_gil)
+		iov[k++] = (struct ls_remote_iov){w->spec_gil, r.gil_struct, sizeof(r.gil_struct)};
+	size_t ts_at = k;
+	for (size_t i = 0; i < count; i++)
+		iov[k++] = (struct ls_remote_iov){w->tstate_addrs[i], w->tstate_bytes + i * size, size};
+	if (ls_proc_readv(w->ctx.proc, iov, k, status) != 0 || status[0] || head != w->spec_interp)
+		return 0;
+	for (size_t i = ts_at; i < k; i++)
+		if (status[i])
+			return 0;
+	int gil_ready = gil_at < ts_at && status[gil_at] == 0 && r.a == w->spec_gil;
+	if (interp_finish(w, &r, status, gil_ready, in) != 0 || in->next != 0 || in->threads_head != w->tstate_addrs[0])
+		return 0;
+	for (size_t i = 0; i < count; i++) {
+		uint64_t next = get_u64(w->tstate_bytes + i * size, l->ts_next);
+		if (next != (i + 1 < count ? w->tstate_addrs[i + 1] : 0))
+			return 0; /* a thread started or ended */
+	}
+	*n = count;
+	return 1;
 }
 
 int ls_threads_walk(struct ls_walker *w, struct ls_sample *sample)
@@ -307,18 +433,35 @@ int ls_threads_walk(struct ls_walker *w, struct ls_sample *sample)
 	sample->retried_threads = 0;
 	if (l->ts_size <= 0 || l->ts_size > TSTATE_MAX_SIZE)
 		return LS_ERR_UNSUPPORTED_VERSION;
+	struct interp_fields in;
+	size_t n;
+	if (read_speculatively(w, &in, &n)) {
+		w->spec_hits++;
+		return walk_tstates(w, &in, n, sample);
+	}
 	uint64_t interp = 0;
 	int rc = read_u64_at(w, w->ctx.target->facts.runtime_addr, l->rt_interp_head, &interp);
 	if (rc)
 		return rc;
 	if (!interp)
 		return LS_ERR_NOT_STARTED;
+	uint64_t first = interp;
+	w->spec_interp = 0;
 	for (int k = 0; interp && k < LS_MAX_INTERPRETERS; k++) {
 		if (interp % 8)
 			return LS_ERR_TORN;
-		rc = walk_interpreter(w, interp, sample, &interp);
+		rc = read_interp(w, interp, &in);
+		if (!rc)
+			rc = read_tstates(w, in.threads_head, &n);
+		if (!rc)
+			rc = walk_tstates(w, &in, n, sample);
 		if (rc)
 			return rc;
+		if (k == 0 && in.next == 0 && n > 0 && n <= LS_SPEC_THREADS) {
+			w->spec_interp = first; /* one interpreter: next time, read it all in one go */
+			w->spec_count = n;
+		}
+		interp = in.next;
 	}
 	return sample->nthreads ? 0 : LS_ERR_NOT_STARTED;
 }

@@ -18,6 +18,17 @@ struct ls_chunk_copy {
 	size_t local;     /* offset into ls_walker.chunk_bytes */
 };
 
+#define LS_CHUNK_FIRST_READ (16u * 1024) /* CPython's data-stack chunks are at least 16 KiB */
+#define LS_PREFETCH_THREADS 64          /* threads whose stack start is read in one batch */
+#define LS_SPEC_THREADS 256             /* thread lists read speculatively in one batch */
+
+/* A thread's stack start, read in the sample's batch (see threads.c prefetch_stacks). */
+struct ls_prefetch {
+	uint64_t current_frame; /* 3.11/3.12: the word in the cframe */
+	uint8_t *chunk;         /* LS_CHUNK_FIRST_READ bytes of the newest data-stack chunk */
+	int cframe_ok, chunk_ok;
+};
+
 struct ls_raw_frame {
 	uint64_t code;    /* remote code object */
 	uint64_t instr;   /* 3.11+: instruction pointer; <=3.10: f_lasti as read (int) */
@@ -29,6 +40,13 @@ struct ls_walker {
 	struct ls_code_cache code_cache;
 	int32_t pthread_tid_offset; /* <=3.10: offset of the kernel tid in struct pthread; -1 unknown; -2 not found */
 	int os_info;                /* 1: query the OS for each thread's state, CPU time and name */
+	/* what the previous sample found, to read the next one in one batch (threads.c) */
+	uint64_t spec_interp;       /* the only interpreter, 0 = no speculation */
+	size_t spec_count;          /* its thread states, in w->tstate_addrs */
+	uint64_t spec_gil;          /* 3.12: the _gil_runtime_state the interpreter points to */
+	uint64_t spec_hits;
+	struct ls_prefetch prefetch[LS_PREFETCH_THREADS];
+	uint8_t *prefetch_bytes;    /* LS_PREFETCH_THREADS x LS_CHUNK_FIRST_READ */
 
 	/* scratch, reused */
 	uint64_t *tstate_addrs;     /* the thread states of the interpreter being walked */
@@ -59,6 +77,7 @@ void ls_walker_release(struct ls_walker *w);
 struct ls_stack_start {
 	uint64_t top_frame;  /* innermost frame (0 = no Python frame) */
 	uint64_t datastack;  /* 3.11+: the newest data-stack chunk, 0 if none */
+	const uint8_t *first_chunk; /* its first LS_CHUNK_FIRST_READ bytes, already read, or NULL */
 };
 
 /* Walk one thread's frames into sample->frames (innermost first), appending; sets *nframes and

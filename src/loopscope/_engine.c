@@ -213,7 +213,18 @@ static PyObject *Session_save_image(SessionObject *self, PyObject *arg)
 	Py_RETURN_NONE;
 }
 
+static PyObject *Session_set_os_info(SessionObject *self, PyObject *arg)
+{
+	int enabled = PyObject_IsTrue(arg);
+	if (enabled < 0)
+		return NULL;
+	ls_session_set_os_info(self->session, enabled);
+	Py_RETURN_NONE;
+}
+
 static PyMethodDef Session_methods[] = {
+	{"set_os_info", (PyCFunction)Session_set_os_info, METH_O,
+	 "set_os_info(enabled): whether samples read each thread's state, CPU time and name from /proc"},
 	{"from_image", (PyCFunction)Session_from_image, METH_O | METH_CLASS,
 	 "from_image(path) -> Session over a recorded memory image"},
 	{"sample", (PyCFunction)Session_sample, METH_NOARGS,
