@@ -105,9 +105,38 @@ static int copy_chunks(struct ls_walker *w, uint64_t chunk, const uint8_t *first
 	return 0;
 }
 
-/* The bytes of the frame at addr: from a chunk copy when it lies in one, else read into buf. */
+/* <=3.10: frame objects are read through a small cache of 4 KiB pages that lives for one walk:
+ * frames allocated one after another share pages, so a deep stack costs a fraction of one read
+ * per frame - and a shorter walk gives a running thread less time to change its stack under us. */
+static int page_bytes(struct ls_walker *w, uint64_t addr, size_t size, const uint8_t **out)
+{
+	uint64_t page = addr & ~(uint64_t)(LS_PAGE_SIZE - 1);
+	if (addr - page + size > LS_PAGE_SIZE)
+		return LS_ERR_READ; /* crosses a page: the caller reads it directly */
+	for (size_t i = 0; i < w->npages; i++) {
+		if (w->page_addrs[i] == page) {
+			*out = w->pages + i * LS_PAGE_SIZE + (addr - page);
+			return 0;
+		}
+	}
+	size_t slot = w->npages < LS_PAGE_CACHE ? w->npages++ : (w->page_next++ % LS_PAGE_CACHE);
+	w->page_addrs[slot] = 0;
+	int rc = ls_proc_read(w->ctx.proc, page, w->pages + slot * LS_PAGE_SIZE, LS_PAGE_SIZE);
+	if (rc)
+		return rc;
+	w->page_addrs[slot] = page;
+	*out = w->pages + slot * LS_PAGE_SIZE + (addr - page);
+	return 0;
+}
+
+/* The bytes of the frame at addr: from a chunk copy or the page cache, else read into buf. */
 static int frame_bytes(struct ls_walker *w, uint64_t addr, size_t size, uint8_t *buf, const uint8_t **out)
 {
+	if (w->ctx.target->layout.frame_kind == LS_FRAME_OBJECT) {
+		int rc = page_bytes(w, addr, size, out);
+		if (rc == 0 || !ls_error_is_recoverable(rc))
+			return rc;
+	}
 	const struct ls_layout *l = &w->ctx.target->layout;
 	for (size_t i = 0; i < w->nchunks; i++) {
 		const struct ls_chunk_copy *c = &w->chunks[i];
@@ -156,6 +185,7 @@ static int chain(struct ls_walker *w, uint64_t frame, size_t *count, int *trunca
 	uint8_t buf[FRAME_MAX_SIZE];
 	size_t n = 0, visited = 0;
 	int rc = 0;
+	w->npages = 0; /* pages read by an earlier walk are stale */
 	while (frame) {
 		if (visited >= LS_MAX_DEPTH) {
 			*truncated = 1;
@@ -191,6 +221,7 @@ static int chain(struct ls_walker *w, uint64_t frame, size_t *count, int *trunca
 		}
 		if (!raw.code || raw.code % 8)
 			goto torn;
+		raw.addr = frame;
 		if (reserve((void **)&w->raw, &w->raw_cap, n + 1, sizeof(*w->raw))) {
 			rc = LS_ERR_NOMEM;
 			goto out;
@@ -205,6 +236,63 @@ out:
 	forget_visited(w, visited);
 	*count = n;
 	return rc;
+}
+
+/* <=3.10 frames are heap objects that the target recycles as soon as a call returns: a frame
+ * freed while we walked could have been reused by another thread, and following its f_back would
+ * splice that thread's stack onto ours. So the chain is read again, all in one batch: the thread's
+ * current top frame, and each frame's f_back and f_code. f_back is a strong reference, so if every
+ * link and code object still holds and the current top is one of our frames F_j, then F_j..F_n is
+ * exactly the thread's stack now: frames above F_j returned during the walk and are dropped, and
+ * F_j's instruction offset is read again. *n receives the frames kept (the first *dropped of
+ * w->raw are gone). Any other outcome is LS_ERR_TORN. */
+static int recheck_chain(struct ls_walker *w, const struct ls_stack_start *start, size_t *n, size_t *dropped,
+			 int truncated)
+{
+	const struct ls_layout *l = &w->ctx.target->layout;
+	size_t count = *n;
+	*dropped = 0;
+	if (l->frame_kind != LS_FRAME_OBJECT || count == 0 || !start->top_frame_at)
+		return 0;
+	if (l->fr_code != l->fr_back + 8)
+		return LS_ERR_UNSUPPORTED_VERSION; /* both are read as one 16-byte range */
+	if (reserve((void **)&w->recheck, &w->recheck_cap, 2 * count + 1, sizeof(*w->recheck)) ||
+	    reserve((void **)&w->recheck_iov, &w->recheck_iov_cap, count + 1, sizeof(*w->recheck_iov)) ||
+	    reserve((void **)&w->recheck_status, &w->recheck_status_cap, count + 1, sizeof(*w->recheck_status)))
+		return LS_ERR_NOMEM;
+	uint64_t *top = &w->recheck[0], *links = &w->recheck[1]; /* links[2i] = f_back, links[2i+1] = f_code */
+	w->recheck_iov[0] = (struct ls_remote_iov){start->top_frame_at, top, 8};
+	for (size_t i = 0; i < count; i++)
+		w->recheck_iov[i + 1] = (struct ls_remote_iov){w->raw[i].addr + (uint64_t)l->fr_back, &links[2 * i], 16};
+	int rc = ls_proc_readv(w->ctx.proc, w->recheck_iov, count + 1, w->recheck_status);
+	if (rc)
+		return rc;
+	size_t j = count;
+	for (size_t i = 0; i < count; i++) {
+		if (w->raw[i].addr == *top) {
+			j = i;
+			break;
+		}
+	}
+	if (w->recheck_status[0] || j == count)
+		return LS_ERR_TORN; /* the thread is now somewhere our chain does not reach */
+	for (size_t i = j; i < count; i++) {
+		uint64_t want_back = i + 1 < count ? w->raw[i + 1].addr : 0;
+		if (w->recheck_status[i + 1] || links[2 * i + 1] != w->raw[i].code ||
+		    (links[2 * i] != want_back && !(truncated && i + 1 == count)))
+			return LS_ERR_TORN;
+	}
+	if (j > 0) {
+		int32_t lasti;
+		rc = ls_proc_read(w->ctx.proc, w->raw[j].addr + (uint64_t)l->fr_lasti, &lasti, sizeof(lasti));
+		if (rc)
+			return ls_error_is_recoverable(rc) ? LS_ERR_TORN : rc;
+		w->raw[j].instr = (uint64_t)(int64_t)lasti;
+		memmove(w->raw, w->raw + j, (count - j) * sizeof(*w->raw));
+	}
+	*dropped = j;
+	*n = count - j;
+	return 0;
 }
 
 /* --- step 3: code objects and lines ---------------------------------------------------------- */
@@ -354,6 +442,13 @@ int ls_frames_walk(struct ls_walker *w, const struct ls_stack_start *start, int 
 	rc = chain(w, start->top_frame, &n, &truncated);
 	if (rc && (!keep_partial || !ls_error_is_recoverable(rc)))
 		return rc;
+	if (!rc) {
+		/* a chain that fails its re-check may be spliced anywhere: keep none of it */
+		size_t dropped;
+		rc = recheck_chain(w, start, &n, &dropped, truncated);
+		if (rc)
+			return rc;
+	}
 	int rc2 = resolve(w, n, sample, &resolved);
 	if (rc2 && (!keep_partial || !ls_error_is_recoverable(rc2))) {
 		sample->nframes = first;
@@ -370,6 +465,9 @@ int ls_walker_init(struct ls_walker *w)
 	memset(w, 0, sizeof(*w));
 	w->pthread_tid_offset = -1;
 	w->os_info = 1;
+	w->pages = malloc((size_t)LS_PAGE_CACHE * LS_PAGE_SIZE);
+	if (!w->pages)
+		return LS_ERR_NOMEM;
 	w->visited = calloc(LS_VISITED_SLOTS, sizeof(*w->visited));
 	w->visited_used = calloc(LS_MAX_DEPTH, sizeof(*w->visited_used));
 	if (!w->visited || !w->visited_used)
@@ -381,6 +479,10 @@ void ls_walker_release(struct ls_walker *w)
 {
 	ls_code_cache_release(&w->code_cache);
 	free(w->chunk_bytes);
+	free(w->pages);
+	free(w->recheck);
+	free(w->recheck_iov);
+	free(w->recheck_status);
 	free(w->prefetch_bytes);
 	free(w->tstate_addrs);
 	free(w->tstate_bytes);

@@ -175,12 +175,14 @@ static int64_t native_tid(struct ls_walker *w, const uint8_t *ts, uint64_t threa
 
 /* Where the thread's stack starts. With a prefetch (the cframe word and the first data-stack chunk
  * read in this sample's batch) nothing more is read here. */
-static int stack_start(struct ls_walker *w, const uint8_t *ts, const struct ls_prefetch *pf, struct ls_stack_start *out)
+static int stack_start(struct ls_walker *w, uint64_t tstate, const uint8_t *ts, const struct ls_prefetch *pf,
+		       struct ls_stack_start *out)
 {
 	const struct ls_layout *l = &w->ctx.target->layout;
 	out->top_frame = get_u64(ts, l->ts_frame);
 	out->datastack = l->ts_datastack_chunk >= 0 ? get_u64(ts, l->ts_datastack_chunk) : 0;
 	out->first_chunk = pf && pf->chunk_ok ? pf->chunk : NULL;
+	out->top_frame_at = tstate + (uint64_t)l->ts_frame;
 	if (l->frame_kind == LS_FRAME_VIA_CFRAME && out->top_frame) {
 		uint64_t cframe = out->top_frame;
 		out->top_frame = 0;
@@ -265,10 +267,11 @@ static int walk_thread(struct ls_walker *w, uint64_t tstate, uint8_t *ts, const 
 		       struct ls_sample *sample, struct ls_thread *th)
 {
 	const struct ls_layout *l = &w->ctx.target->layout;
+	const int retries = l->frame_kind == LS_FRAME_OBJECT ? LS_WALK_RETRIES_HEAP : LS_WALK_RETRIES;
 	th->first_frame = sample->nframes;
 	th->nframes = 0;
 	for (int attempt = 0;; attempt++) {
-		int last = attempt == LS_WALK_RETRIES;
+		int last = attempt == retries;
 		int rc = 0;
 		if (attempt > 0) {
 			sample->retried_threads += attempt == 1;
@@ -279,7 +282,7 @@ static int walk_thread(struct ls_walker *w, uint64_t tstate, uint8_t *ts, const 
 		}
 		struct ls_stack_start start = {0};
 		if (!rc)
-			rc = stack_start(w, ts, attempt == 0 ? pf : NULL, &start);
+			rc = stack_start(w, tstate, ts, attempt == 0 ? pf : NULL, &start);
 		if (!rc)
 			rc = ls_frames_walk(w, &start, last, sample, &th->nframes, &th->flags);
 		if (rc == 0)

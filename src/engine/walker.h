@@ -21,6 +21,8 @@ struct ls_chunk_copy {
 #define LS_CHUNK_FIRST_READ (16u * 1024) /* CPython's data-stack chunks are at least 16 KiB */
 #define LS_PREFETCH_THREADS 64          /* threads whose stack start is read in one batch */
 #define LS_SPEC_THREADS 256             /* thread lists read speculatively in one batch */
+#define LS_PAGE_SIZE 4096u
+#define LS_PAGE_CACHE 64u               /* pages cached during one <=3.10 frame walk */
 
 /* A thread's stack start, read in the sample's batch (see threads.c prefetch_stacks). */
 struct ls_prefetch {
@@ -30,6 +32,7 @@ struct ls_prefetch {
 };
 
 struct ls_raw_frame {
+	uint64_t addr;    /* the frame itself */
 	uint64_t code;    /* remote code object */
 	uint64_t instr;   /* 3.11+: instruction pointer; <=3.10: f_lasti as read (int) */
 	uint8_t is_generator;
@@ -49,6 +52,9 @@ struct ls_walker {
 	uint8_t *prefetch_bytes;    /* LS_PREFETCH_THREADS x LS_CHUNK_FIRST_READ */
 
 	/* scratch, reused */
+	uint8_t *pages;             /* LS_PAGE_CACHE pages of the current <=3.10 walk */
+	uint64_t page_addrs[LS_PAGE_CACHE];
+	size_t npages, page_next;
 	uint64_t *tstate_addrs;     /* the thread states of the interpreter being walked */
 	uint8_t *tstate_bytes;      /* ... read whole, ts_size each */
 	size_t tstate_cap;
@@ -65,6 +71,10 @@ struct ls_walker {
 	struct ls_code_header *code_headers;
 	int *code_status;
 	size_t code_cap;
+	uint64_t *recheck;          /* <=3.10 chain re-check (frames.c) */
+	struct ls_remote_iov *recheck_iov;
+	int *recheck_status;
+	size_t recheck_cap, recheck_iov_cap, recheck_status_cap;
 };
 
 #define LS_VISITED_SLOTS (LS_MAX_DEPTH * 2)
@@ -78,6 +88,7 @@ struct ls_stack_start {
 	uint64_t top_frame;  /* innermost frame (0 = no Python frame) */
 	uint64_t datastack;  /* 3.11+: the newest data-stack chunk, 0 if none */
 	const uint8_t *first_chunk; /* its first LS_CHUNK_FIRST_READ bytes, already read, or NULL */
+	uint64_t top_frame_at; /* <=3.10: where the thread state keeps top_frame, to re-check the chain */
 };
 
 /* Walk one thread's frames into sample->frames (innermost first), appending; sets *nframes and
