@@ -21,7 +21,7 @@ if command -v clang-14 >/dev/null; then
     -Dbuildtype=debugoptimized -Db_lundef=false >/dev/null
   ninja -C build/fuzz >/dev/null
   mkdir -p build/fuzz/corpus/image build/fuzz/corpus/linetable
-  cp tests/data/images/*.img build/fuzz/corpus/image/
+  cp tests/data/images/*.img tests/fuzz/corpus/image/* build/fuzz/corpus/image/
   cp tests/fuzz/corpus/linetable/* build/fuzz/corpus/linetable/ 2>/dev/null || true
   for target in image:fuzz_image_walk linetable:fuzz_linetable; do
     corpus=${target%%:*} exe=${target##*:}

@@ -109,3 +109,47 @@ def test_truncated_image_is_refused_not_crashed(tmp_path):
         assert out.returncode in (0, 1), out.stderr  # never a signal
         if out.returncode:
             assert out.stderr.startswith("loopscope: error: ")
+
+
+def _patched_image(tmp_path, hexversion, scramble_offsets=False):
+    """The 3.13 golden image, claiming another version in its facts and in the _Py_DebugOffsets
+    header at the start of _PyRuntime (where discovery reads the version from 3.13 on)."""
+    import struct
+
+    data = bytearray(open(os.path.join(IMAGES, "cpython-3.13.img"), "rb").read())
+    struct.pack_into("<I", data, 12, hexversion)  # facts: magic, pid, hexversion
+    runtime = struct.unpack_from("<Q", data, 16)[0]
+    at = 24 + 8 + 8  # after runtime, code and frame type addresses
+    for _ in range(2):  # version and binary strings
+        at += 4 + struct.unpack_from("<I", data, at)[0]
+    ntids = struct.unpack_from("<I", data, at)[0]
+    at += 4 + 4 * ntids
+    nthreads = struct.unpack_from("<I", data, at)[0]
+    at += 4 + nthreads * (4 + 2 + 8 + 16)
+    nregions = struct.unpack_from("<I", data, at)[0]
+    at += 4
+    for _ in range(nregions):
+        addr, length = struct.unpack_from("<QI", data, at)
+        if addr <= runtime < addr + length:
+            block = at + 12 + (runtime - addr)
+            assert data[block:block + 8] == b"xdebugpy"
+            struct.pack_into("<Q", data, block + 8, hexversion)
+            if scramble_offsets:  # every offset far beyond its struct: not a layout we can trust
+                for k in range(40, 400, 8):
+                    struct.pack_into("<Q", data, block + k, 1 << 40)
+        at += 12 + length
+    path = tmp_path / ("patched-%x.img" % hexversion)
+    path.write_bytes(bytes(data))
+    return str(path)
+
+
+def test_a_future_cpython_with_unknown_debug_offsets_is_refused_by_name(tmp_path):
+    out = loopscope("dump", "--image", _patched_image(tmp_path, 0x030F00F0))  # 3.15.0
+    assert out.returncode != 0
+    assert "3.15.0" in out.stderr and "not known" in out.stderr
+
+
+def test_inconsistent_debug_offsets_are_refused_not_followed(tmp_path):
+    out = loopscope("dump", "--image", _patched_image(tmp_path, 0x030D00F0, scramble_offsets=True))
+    assert out.returncode != 0
+    assert out.stderr.startswith("loopscope: error: ") and "_py_debugoffsets" in out.stderr.lower()
