@@ -88,6 +88,11 @@ void ls_session_set_os_info(struct ls_session *session, int enabled);
 const struct ls_target *ls_session_target(const struct ls_session *session);
 const struct ls_function *ls_session_function(const struct ls_session *session, uint32_t id);
 const char *ls_session_string(const struct ls_session *session, uint32_t id, size_t *len);
+/* How many strings and functions the session has interned (ids are 0 .. count-1). */
+uint32_t ls_session_string_count(const struct ls_session *session);
+uint32_t ls_session_function_count(const struct ls_session *session);
+/* Intern a string of the caller's (a thread name, say) in the session's table: its id, or < 0. */
+int64_t ls_session_intern_string(struct ls_session *session, const char *s, size_t len);
 void ls_session_get_stats(const struct ls_session *session, struct ls_session_stats *out);
 
 /* Record every read from now on, and write what was read as an image (for tests). */

@@ -151,6 +151,21 @@ const char *ls_session_string(const struct ls_session *s, uint32_t id, size_t *l
 	return ls_strtab_get(&s->strings, id, len);
 }
 
+uint32_t ls_session_string_count(const struct ls_session *s)
+{
+	return s->strings.len;
+}
+
+uint32_t ls_session_function_count(const struct ls_session *s)
+{
+	return s->functions.len;
+}
+
+int64_t ls_session_intern_string(struct ls_session *s, const char *str, size_t len)
+{
+	return ls_strtab_intern(&s->strings, str, len);
+}
+
 void ls_session_get_stats(const struct ls_session *s, struct ls_session_stats *out)
 {
 	memset(out, 0, sizeof(*out));

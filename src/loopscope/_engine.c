@@ -9,27 +9,19 @@
 #include <Python.h>
 #include <structmember.h>
 
+#include "_engine_export.h"
+#include "_engine_sampler.h"
+#include "_engine_types.h"
 #include "linetable.h"
+#include "export.h"
 #include "ls.h"
 
-typedef struct {
-	PyObject *session_type;
-	PyObject *error; /* loopscope._engine.Error(code, message, detail) */
-} module_state;
-
-typedef struct {
-	PyObject_HEAD
-	struct ls_session *session;
-	int busy;
-	PyObject *error; /* borrowed from module state, kept alive by the type */
-} SessionObject;
-
-static module_state *get_state(PyObject *module)
+module_state *get_state(PyObject *module)
 {
 	return (module_state *)PyModule_GetState(module);
 }
 
-static PyObject *raise_engine_error(PyObject *error_type, int code, const char *detail)
+PyObject *raise_engine_error(PyObject *error_type, int code, const char *detail)
 {
 	PyObject *args = Py_BuildValue("(iss)", code, ls_error_message(code), detail ? detail : "");
 	if (args) {
@@ -299,6 +291,8 @@ static PyMethodDef module_methods[] = {
 	{"linetable_decode", linetable_decode, METH_VARARGS,
 	 "linetable_decode(kind, table, firstlineno) -> [(start, end, line)]"},
 	{"error_message", error_message, METH_O, "error_message(code) -> str"},
+	{"export", (PyCFunction)(void (*)(void))engine_export, METH_VARARGS | METH_KEYWORDS,
+	 "export(format, profile, weight=0, lines=True) -> bytes (see _engine_export.c for the profile's shape)"},
 	{NULL, NULL, 0, NULL},
 };
 
@@ -319,6 +313,8 @@ static int module_exec(PyObject *m)
 		return -1;
 	}
 	st->session_type = PyType_FromModuleAndSpec(m, &Session_spec, NULL);
+	if (!st->session_type || engine_sampler_add_type(m, st) < 0)
+		return -1;
 	if (!st->session_type)
 		return -1;
 	Py_INCREF(st->session_type);
@@ -341,6 +337,7 @@ static int module_exec(PyObject *m)
 		{"LINETABLE_LNOTAB", LS_LINETABLE_LNOTAB}, {"LINETABLE_310", LS_LINETABLE_310},
 		{"LINETABLE_LOCATIONS", LS_LINETABLE_LOCATIONS}, {"LINE_NONE", LS_LINE_NONE},
 		{"MAX_DEPTH", LS_MAX_DEPTH},
+		{"WEIGHT_SAMPLES", LS_WEIGHT_SAMPLES}, {"WEIGHT_WALL", LS_WEIGHT_WALL}, {"WEIGHT_CPU", LS_WEIGHT_CPU},
 	};
 	for (size_t i = 0; i < sizeof(constants) / sizeof(constants[0]); i++)
 		if (add_int(m, constants[i].name, constants[i].value) < 0)
@@ -352,6 +349,7 @@ static int module_traverse(PyObject *m, visitproc visit, void *arg)
 {
 	module_state *st = get_state(m);
 	Py_VISIT(st->session_type);
+	Py_VISIT(st->sampler_type);
 	Py_VISIT(st->error);
 	return 0;
 }
@@ -360,6 +358,7 @@ static int module_clear(PyObject *m)
 {
 	module_state *st = get_state(m);
 	Py_CLEAR(st->session_type);
+	Py_CLEAR(st->sampler_type);
 	Py_CLEAR(st->error);
 	return 0;
 }
