@@ -485,7 +485,8 @@ int ls_sampler_take_interned(struct ls_sampler *s, const struct ls_interned_visi
 	}
 	while (!rc && s->sent_threads < s->nthreads) {
 		const struct recorded_thread *t = &s->threads[s->sent_threads];
-		struct ls_interned_thread it = {s->sent_threads, t->native_id, t->thread_id, t->name_id};
+		const char *name = ls_session_string(s->session, t->name_id, NULL);
+		struct ls_interned_thread it = {s->sent_threads, t->native_id, t->thread_id, t->name_id, name ? name : ""};
 		if (!(rc = v->thread(v->ctx, &it)))
 			s->sent_threads++;
 	}

@@ -57,6 +57,7 @@ struct ls_interned_thread {
 	int64_t native_id;
 	uint64_t thread_id;
 	uint32_t name_id;
+	const char *name; /* the string name_id names, borrowed for the visit */
 };
 
 struct ls_sampler;

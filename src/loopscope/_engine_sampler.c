@@ -3,7 +3,8 @@
  * Sampler(session, rate_hz, window_s, main_thread_only, os_info, duration_s) wraps one
  * ls_sampler over a Session, which it keeps alive. start()/stop() run and end the C sampling
  * thread (stop waits with the GIL released); take() returns what the consumer has not seen yet:
- * (interned items, closed windows) as plain lists and dicts (the shape loopscope.storage stores);
+ * (interned items, closed windows) as plain lists and dicts (the shape loopscope.storage stores;
+ * threads as (id, native_id, thread_id, name));
  * status() the counters. step() takes one tick on the caller's thread, for tests.
  */
 #define PY_SSIZE_T_CLEAN
@@ -182,8 +183,8 @@ static int visit_stack(void *ctx, uint32_t id, const uint32_t *frames, size_t n)
 static int visit_thread(void *ctx, const struct ls_interned_thread *t)
 {
 	struct interned_lists *l = ctx;
-	return append_new(l->threads, Py_BuildValue("(ILKI)", t->id, (long long)t->native_id,
-						   (unsigned long long)t->thread_id, t->name_id));
+	return append_new(l->threads, Py_BuildValue("(ILKs)", t->id, (long long)t->native_id,
+						   (unsigned long long)t->thread_id, t->name));
 }
 
 static PyObject *window_dict(const struct ls_window *w)

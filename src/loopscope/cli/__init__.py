@@ -10,9 +10,12 @@ import sys
 
 from loopscope import __version__
 from loopscope._errors import EXIT_USAGE, LoopscopeError
+from loopscope.cli.attach import AttachCommand
 from loopscope.cli.dump import DumpCommand
+from loopscope.cli.export import ExportCommand
+from loopscope.cli.run import RunCommand
 
-COMMANDS = [DumpCommand()]
+COMMANDS = [RunCommand(), AttachCommand(), DumpCommand(), ExportCommand()]
 
 
 def build_parser():
