@@ -53,9 +53,13 @@ static int reserve(void **items, size_t *cap, size_t need, size_t size)
 
 /* --- step 1: data-stack chunks --------------------------------------------------------------- */
 
-static int copy_chunks(struct ls_walker *w, uint64_t chunk, const uint8_t *first_chunk)
+/* Copy the thread's data-stack chunks, newest first. Of the newest only the used part is read (up
+ * to datastack_top: every frame lies below it), from the sample's batch when it was prefetched; of
+ * the older ones, which are full, everything (their headers give their size). */
+static int copy_chunks(struct ls_walker *w, const struct ls_stack_start *start)
 {
 	const struct ls_layout *l = &w->ctx.target->layout;
+	uint64_t chunk = start->datastack;
 	size_t used = 0;
 	w->nchunks = 0;
 	for (int n = 0; chunk && n < CHUNK_MAX_COUNT; n++) {
@@ -64,38 +68,37 @@ static int copy_chunks(struct ls_walker *w, uint64_t chunk, const uint8_t *first
 		if (reserve((void **)&w->chunk_bytes, &w->chunk_cap, used + CHUNK_FIRST_READ, 1))
 			return LS_ERR_NOMEM;
 		uint8_t *dst = w->chunk_bytes + used;
+		uint64_t size; /* bytes of this chunk we hold */
 		int rc = 0;
-		if (n == 0 && first_chunk)
-			memcpy(dst, first_chunk, CHUNK_FIRST_READ); /* read in the sample's batch */
-		else
-			rc = ls_proc_read(w->ctx.proc, chunk, dst, CHUNK_FIRST_READ);
-		uint64_t size;
-		if (rc == 0) {
-			size = get_u64(dst, l->chunk_size);
-		} else {
-			/* a chunk smaller than our first read (not made by CPython 3.11-3.14): read its header */
-			uint8_t head[24];
-			int rc2 = ls_proc_read(w->ctx.proc, chunk, head, sizeof(head));
-			if (rc2)
-				return rc2;
-			size = get_u64(head, l->chunk_size);
-			if (size >= CHUNK_FIRST_READ || size < (uint64_t)l->chunk_data)
-				return rc;
+		if (n == 0 && start->first_chunk) {
+			size = start->first_chunk_len;
+			memcpy(dst, start->first_chunk, (size_t)size);
+		} else if (n == 0 && start->datastack_top > chunk + 24 && start->datastack_top - chunk <= CHUNK_FIRST_READ) {
+			size = (start->datastack_top - chunk + 7) & ~7ull;
 			rc = ls_proc_read(w->ctx.proc, chunk, dst, (size_t)size);
-			if (rc)
-				return rc;
+		} else {
+			rc = ls_proc_read(w->ctx.proc, chunk, dst, CHUNK_FIRST_READ);
+			size = CHUNK_FIRST_READ;
+			if (rc == 0) {
+				uint64_t declared = get_u64(dst, l->chunk_size);
+				if (declared < (uint64_t)l->chunk_data || declared > LS_CHUNK_BYTES_MAX)
+					return LS_ERR_TORN;
+				if (declared > CHUNK_FIRST_READ) {
+					if (used + declared > LS_CHUNK_BYTES_MAX)
+						return LS_ERR_TORN;
+					if (reserve((void **)&w->chunk_bytes, &w->chunk_cap, used + (size_t)declared, 1))
+						return LS_ERR_NOMEM;
+					dst = w->chunk_bytes + used;
+					rc = ls_proc_read(w->ctx.proc, chunk + CHUNK_FIRST_READ, dst + CHUNK_FIRST_READ,
+							  (size_t)(declared - CHUNK_FIRST_READ));
+				}
+				size = declared > CHUNK_FIRST_READ ? declared : size;
+			}
 		}
-		if (size < (uint64_t)l->chunk_data || size > LS_CHUNK_BYTES_MAX || used + size > LS_CHUNK_BYTES_MAX)
+		if (rc)
+			return rc;
+		if (size < (uint64_t)l->chunk_data)
 			return LS_ERR_TORN;
-		if (size > CHUNK_FIRST_READ) {
-			if (reserve((void **)&w->chunk_bytes, &w->chunk_cap, used + size, 1))
-				return LS_ERR_NOMEM;
-			dst = w->chunk_bytes + used;
-			rc = ls_proc_read(w->ctx.proc, chunk + CHUNK_FIRST_READ, dst + CHUNK_FIRST_READ,
-					  (size_t)(size - CHUNK_FIRST_READ));
-			if (rc)
-				return rc;
-		}
 		if (reserve((void **)&w->chunks, &w->chunks_cap, w->nchunks + 1, sizeof(*w->chunks)))
 			return LS_ERR_NOMEM;
 		w->chunks[w->nchunks++] = (struct ls_chunk_copy){chunk, size, used};
@@ -432,7 +435,7 @@ int ls_frames_walk(struct ls_walker *w, const struct ls_stack_start *start, int 
 	*nframes = 0;
 	w->nchunks = 0;
 	if (l->frame_kind != LS_FRAME_OBJECT && start->datastack) {
-		rc = copy_chunks(w, start->datastack, start->first_chunk);
+		rc = copy_chunks(w, start);
 		if (rc && !ls_error_is_recoverable(rc))
 			return rc;
 		if (rc)

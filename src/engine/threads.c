@@ -173,6 +173,24 @@ static int64_t native_tid(struct ls_walker *w, const uint8_t *ts, uint64_t threa
 	return tid > 0 ? tid : -1;
 }
 
+/* 3.11 to 3.14 declare datastack_top right after datastack_chunk: the first free slot of the
+ * newest chunk, so every frame in that chunk lies below it. 0 when there is no such field. */
+static uint64_t datastack_top(const struct ls_layout *l, const uint8_t *ts)
+{
+	if (l->ts_datastack_chunk < 0 || l->ts_datastack_chunk + 16 > l->ts_size)
+		return 0;
+	return get_u64(ts, l->ts_datastack_chunk + 8);
+}
+
+/* How much of the newest chunk to read: up to its top (rounded up to 8), when the top lies in the
+ * chunk's first LS_CHUNK_FIRST_READ bytes; else those bytes. */
+static size_t chunk_read_len(uint64_t chunk, uint64_t top)
+{
+	if (top > chunk + 24 && top - chunk <= LS_CHUNK_FIRST_READ)
+		return (size_t)((top - chunk + 7) & ~7ull);
+	return LS_CHUNK_FIRST_READ;
+}
+
 /* Where the thread's stack starts. With a prefetch (the cframe word and the first data-stack chunk
  * read in this sample's batch) nothing more is read here. */
 static int stack_start(struct ls_walker *w, uint64_t tstate, const uint8_t *ts, const struct ls_prefetch *pf,
@@ -181,7 +199,9 @@ static int stack_start(struct ls_walker *w, uint64_t tstate, const uint8_t *ts, 
 	const struct ls_layout *l = &w->ctx.target->layout;
 	out->top_frame = get_u64(ts, l->ts_frame);
 	out->datastack = l->ts_datastack_chunk >= 0 ? get_u64(ts, l->ts_datastack_chunk) : 0;
+	out->datastack_top = datastack_top(l, ts);
 	out->first_chunk = pf && pf->chunk_ok ? pf->chunk : NULL;
+	out->first_chunk_len = pf && pf->chunk_ok ? pf->chunk_len : 0;
 	out->top_frame_at = tstate + (uint64_t)l->ts_frame;
 	if (l->frame_kind == LS_FRAME_VIA_CFRAME && out->top_frame) {
 		uint64_t cframe = out->top_frame;
@@ -228,7 +248,8 @@ static int prefetch_stacks(struct ls_walker *w, size_t n)
 			slot[k++] = -(int)i - 1;
 		}
 		if (chunk && chunk % 8 == 0) {
-			iov[k] = (struct ls_remote_iov){chunk, pf->chunk, LS_CHUNK_FIRST_READ};
+			pf->chunk_len = chunk_read_len(chunk, datastack_top(l, ts));
+			iov[k] = (struct ls_remote_iov){chunk, pf->chunk, pf->chunk_len};
 			slot[k++] = (int)i;
 		}
 	}

@@ -27,7 +27,8 @@ struct ls_chunk_copy {
 /* A thread's stack start, read in the sample's batch (see threads.c prefetch_stacks). */
 struct ls_prefetch {
 	uint64_t current_frame; /* 3.11/3.12: the word in the cframe */
-	uint8_t *chunk;         /* LS_CHUNK_FIRST_READ bytes of the newest data-stack chunk */
+	uint8_t *chunk;         /* the used part of the newest data-stack chunk */
+	size_t chunk_len;       /* bytes of it read (at most LS_CHUNK_FIRST_READ) */
 	int cframe_ok, chunk_ok;
 };
 
@@ -87,7 +88,9 @@ void ls_walker_release(struct ls_walker *w);
 struct ls_stack_start {
 	uint64_t top_frame;  /* innermost frame (0 = no Python frame) */
 	uint64_t datastack;  /* 3.11+: the newest data-stack chunk, 0 if none */
-	const uint8_t *first_chunk; /* its first LS_CHUNK_FIRST_READ bytes, already read, or NULL */
+	const uint8_t *first_chunk; /* its used part, already read (first_chunk_len bytes), or NULL */
+	size_t first_chunk_len;
+	uint64_t datastack_top;      /* 3.11+: the first free slot in the newest chunk, 0 if unknown */
 	uint64_t top_frame_at; /* <=3.10: where the thread state keeps top_frame, to re-check the chain */
 };
 
