@@ -293,7 +293,8 @@ static int add_thread_sample(struct ls_sampler *s, const struct ls_sample *sampl
 	return ls_window_add(s->current, (uint32_t)t, (uint32_t)stack, &w);
 }
 
-static int step_locked(struct ls_sampler *s, uint64_t now)
+/* Start a tick at monotonic time now: the window it belongs to, its wall time. */
+static int begin_tick(struct ls_sampler *s, uint64_t now, uint64_t *wall)
 {
 	if (!s->start_mono_ns) {
 		s->start_mono_ns = now;
@@ -304,17 +305,15 @@ static int step_locked(struct ls_sampler *s, uint64_t now)
 	int rc = window_at(s, now);
 	if (rc)
 		return rc;
-	uint64_t wall = s->last_tick_mono_ns ? now - s->last_tick_mono_ns : s->period_ns;
+	*wall = s->last_tick_mono_ns ? now - s->last_tick_mono_ns : s->period_ns;
 	s->last_tick_mono_ns = now;
 	s->status.ticks++;
 	s->current->samples++;
-	const struct ls_sample *sample;
-	rc = ls_session_sample(s->session, &sample);
-	if (rc) {
-		s->status.failed++;
-		s->current->failed++;
-		return ls_error_is_recoverable(rc) || rc == LS_ERR_NOT_STARTED ? 0 : rc;
-	}
+	return 0;
+}
+
+static int add_sample(struct ls_sampler *s, const struct ls_sample *sample, uint64_t wall)
+{
 	s->status.samples++;
 	s->status.torn_threads += sample->torn_threads;
 	s->current->torn_threads += sample->torn_threads;
@@ -323,11 +322,39 @@ static int step_locked(struct ls_sampler *s, uint64_t now)
 		const struct ls_thread *th = &sample->threads[i];
 		if (s->cfg.main_thread_only && th->native_id != pid)
 			continue;
-		rc = add_thread_sample(s, sample, th, wall);
+		int rc = add_thread_sample(s, sample, th, wall);
 		if (rc)
 			return rc;
 	}
 	return 0;
+}
+
+static int step_locked(struct ls_sampler *s, uint64_t now)
+{
+	uint64_t wall;
+	int rc = begin_tick(s, now, &wall);
+	if (rc)
+		return rc;
+	const struct ls_sample *sample;
+	rc = ls_session_sample(s->session, &sample);
+	if (rc) {
+		s->status.failed++;
+		s->current->failed++;
+		return ls_error_is_recoverable(rc) || rc == LS_ERR_NOT_STARTED ? 0 : rc;
+	}
+	return add_sample(s, sample, wall);
+}
+
+int ls_sampler_feed(struct ls_sampler *s, const struct ls_sample *sample, uint64_t now)
+{
+	pthread_mutex_lock(&s->lock);
+	uint64_t wall;
+	int rc = begin_tick(s, now, &wall);
+	if (!rc)
+		rc = add_sample(s, sample, wall);
+	s->status.elapsed_ns = now - s->start_mono_ns;
+	pthread_mutex_unlock(&s->lock);
+	return rc;
 }
 
 int ls_sampler_step(struct ls_sampler *s, uint64_t now)

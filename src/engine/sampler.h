@@ -73,6 +73,10 @@ int ls_sampler_start(struct ls_sampler *sampler);
 void ls_sampler_stop(struct ls_sampler *sampler);
 /* One tick at monotonic time now_ns (the thread calls it; tests may call it instead of starting). */
 int ls_sampler_step(struct ls_sampler *sampler, uint64_t now_ns);
+/* The second half of a tick: add a sample taken elsewhere at monotonic time now_ns (what a tick does
+ * after ls_session_sample; benchmarks and tests feed synthetic samples through it). The sample's
+ * function ids must be the session's. */
+int ls_sampler_feed(struct ls_sampler *sampler, const struct ls_sample *sample, uint64_t now_ns);
 /* Close the current window now (used by stop; tests may call it). */
 void ls_sampler_flush(struct ls_sampler *sampler);
 
