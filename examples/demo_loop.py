@@ -9,7 +9,7 @@ import time
 
 
 def pull_job(n):
-    return json.dumps({"id": n, "values": list(range(n % 50, n % 50 + 200))})
+    return json.dumps({"id": n, "values": list(range(n % 50, n % 50 + 3000))})
 
 
 def parse(raw):
@@ -25,7 +25,7 @@ def score(values):
 
 def handle(job):
     result = score(job["values"])
-    time.sleep(0.002)  # waiting on "the database"
+    time.sleep(0.001)  # waiting on "the database"
     return result
 
 
