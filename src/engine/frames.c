@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "array.h"
 #include "ls_error.h"
 #include "walker.h"
 
@@ -36,20 +37,7 @@ static int32_t get_i32(const uint8_t *p, int32_t off)
 	return v;
 }
 
-static int reserve(void **items, size_t *cap, size_t need, size_t size)
-{
-	if (need <= *cap)
-		return 0;
-	size_t ncap = *cap ? *cap : 64;
-	while (ncap < need)
-		ncap *= 2;
-	void *n = realloc(*items, ncap * size);
-	if (!n)
-		return LS_ERR_NOMEM;
-	*items = n;
-	*cap = ncap;
-	return 0;
-}
+#define reserve ls_array_reserve
 
 /* --- step 1: data-stack chunks --------------------------------------------------------------- */
 
@@ -321,19 +309,10 @@ static int read_code_headers(struct ls_walker *w, size_t n, size_t *ncodes)
 			continue;
 		if (k == w->code_cap) {
 			size_t ncap = w->code_cap ? w->code_cap * 2 : 64;
-			uint64_t *a = realloc(w->code_addrs, ncap * sizeof(*a));
-			if (a)
-				w->code_addrs = a;
-			uint8_t *r = realloc(w->code_raw, ncap * co_size);
-			if (r)
-				w->code_raw = r;
-			struct ls_code_header *h = realloc(w->code_headers, ncap * sizeof(*h));
-			if (h)
-				w->code_headers = h;
-			int *s = realloc(w->code_status, ncap * sizeof(*s));
-			if (s)
-				w->code_status = s;
-			if (!a || !r || !h || !s)
+			if (ls_array_resize((void **)&w->code_addrs, ncap, sizeof(*w->code_addrs)) ||
+			    ls_array_resize((void **)&w->code_raw, ncap, co_size) ||
+			    ls_array_resize((void **)&w->code_headers, ncap, sizeof(*w->code_headers)) ||
+			    ls_array_resize((void **)&w->code_status, ncap, sizeof(*w->code_status)))
 				return LS_ERR_NOMEM;
 			w->code_cap = ncap;
 		}
@@ -411,12 +390,8 @@ static int resolve(struct ls_walker *w, size_t n, struct ls_sample *sample, size
 		rc = ls_code_resolve(&w->code_cache, &w->ctx, raw->code, h, &entry);
 		if (rc)
 			return rc == LS_ERR_BAD_STRING || rc == LS_ERR_BAD_LINETABLE ? LS_ERR_TORN : rc;
-		if (sample->nframes == sample->cap_frames) {
-			size_t cap = sample->cap_frames;
-			if (reserve((void **)&sample->frames, &cap, (size_t)sample->nframes + 1, sizeof(*sample->frames)))
-				return LS_ERR_NOMEM;
-			sample->cap_frames = (uint32_t)cap;
-		}
+		if (reserve((void **)&sample->frames, &sample->cap_frames, (size_t)sample->nframes + 1, sizeof(*sample->frames)))
+			return LS_ERR_NOMEM;
 		int line = ls_line_ranges_lookup(&entry->lines, pos, h->first_line);
 		sample->frames[sample->nframes++] = (struct ls_frame){entry->function_id, line};
 		*resolved = i + 1;

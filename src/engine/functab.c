@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "array.h"
 #include "ls_error.h"
 
 static uint32_t hash_fn(const struct ls_function *fn)
@@ -55,14 +56,8 @@ int64_t ls_functab_intern(struct ls_functab *tab, const struct ls_function *fn)
 	for (; tab->slots[i]; i = (i + 1) & mask)
 		if (same(&tab->items[tab->slots[i] - 1], fn))
 			return tab->slots[i] - 1;
-	if (tab->len == tab->cap) {
-		uint32_t ncap = tab->cap ? tab->cap * 2 : 256;
-		struct ls_function *items = realloc(tab->items, ncap * sizeof(*items));
-		if (!items)
-			return LS_ERR_NOMEM;
-		tab->items = items;
-		tab->cap = ncap;
-	}
+	if (ls_array_reserve((void **)&tab->items, &tab->cap, (size_t)tab->len + 1, sizeof(*tab->items)))
+		return LS_ERR_NOMEM;
 	uint32_t id = tab->len++;
 	tab->items[id] = *fn;
 	tab->slots[i] = id + 1;

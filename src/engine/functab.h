@@ -7,6 +7,7 @@
 #ifndef LS_FUNCTAB_H
 #define LS_FUNCTAB_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct ls_function {
@@ -16,7 +17,8 @@ struct ls_function {
 
 struct ls_functab {
 	struct ls_function *items;
-	uint32_t len, cap;
+	uint32_t len;
+	size_t cap;
 	uint32_t *slots; /* id + 1, 0 = empty */
 	uint32_t nslots;
 };

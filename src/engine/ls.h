@@ -52,9 +52,11 @@ struct ls_thread {
 
 struct ls_sample {
 	struct ls_thread *threads;
-	uint32_t nthreads, cap_threads;
+	uint32_t nthreads;
+	size_t cap_threads;
 	struct ls_frame *frames;
-	uint32_t nframes, cap_frames;
+	uint32_t nframes;
+	size_t cap_frames;
 	uint32_t torn_threads;   /* threads flagged LS_THREAD_TORN in this sample */
 	uint32_t retried_threads;
 };

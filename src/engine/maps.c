@@ -12,18 +12,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "array.h"
 #include "ls_error.h"
 
 static int push(struct ls_maps *maps, const struct ls_mapping *m)
 {
-	if (maps->len == maps->cap) {
-		size_t ncap = maps->cap ? maps->cap * 2 : 64;
-		struct ls_mapping *n = realloc(maps->items, ncap * sizeof(*n));
-		if (!n)
-			return LS_ERR_NOMEM;
-		maps->items = n;
-		maps->cap = ncap;
-	}
+	if (ls_array_reserve((void **)&maps->items, &maps->cap, maps->len + 1, sizeof(*maps->items)))
+		return LS_ERR_NOMEM;
 	maps->items[maps->len++] = *m;
 	return 0;
 }

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "image_format.h"
+#include "array.h"
 #include "ls_error.h"
 #include "target.h"
 
@@ -34,23 +35,7 @@ struct ls_image_recorder {
 	size_t nthreads, cap_threads;
 };
 
-static int grow(void **items, size_t *cap, size_t need, size_t item_size)
-{
-	if (need <= *cap)
-		return 0;
-	size_t ncap = *cap ? *cap : 16;
-	while (ncap < need) {
-		if (ncap > SIZE_MAX / 2 / item_size)
-			return LS_ERR_NOMEM;
-		ncap *= 2;
-	}
-	void *n = realloc(*items, ncap * item_size);
-	if (!n)
-		return LS_ERR_NOMEM;
-	*items = n;
-	*cap = ncap;
-	return 0;
-}
+#define grow ls_array_reserve
 
 static void recorder_add_memory(struct ls_image_recorder *r, uint64_t addr, const void *src, size_t len)
 {

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "array.h"
 #include "ls_error.h"
 
 int ls_profile_init(struct ls_profile *p)
@@ -34,28 +35,16 @@ void ls_profile_release(struct ls_profile *p)
 
 int64_t ls_profile_add_thread(struct ls_profile *p, const struct ls_thread_desc *t)
 {
-	if (p->nthreads == p->cap_threads) {
-		uint32_t cap = p->cap_threads ? p->cap_threads * 2 : 16;
-		struct ls_thread_desc *n = realloc(p->threads, cap * sizeof(*n));
-		if (!n)
-			return LS_ERR_NOMEM;
-		p->threads = n;
-		p->cap_threads = cap;
-	}
+	if (ls_array_reserve((void **)&p->threads, &p->cap_threads, (size_t)p->nthreads + 1, sizeof(*p->threads)))
+		return LS_ERR_NOMEM;
 	p->threads[p->nthreads] = *t;
 	return p->nthreads++;
 }
 
 int ls_profile_add_record(struct ls_profile *p, uint32_t thread, uint32_t stack, const struct ls_weights *w)
 {
-	if (p->nrecords == p->cap_records) {
-		size_t cap = p->cap_records ? p->cap_records * 2 : 256;
-		struct ls_record *n = realloc(p->records, cap * sizeof(*n));
-		if (!n)
-			return LS_ERR_NOMEM;
-		p->records = n;
-		p->cap_records = cap;
-	}
+	if (ls_array_reserve((void **)&p->records, &p->cap_records, p->nrecords + 1, sizeof(*p->records)))
+		return LS_ERR_NOMEM;
 	p->records[p->nrecords++] = (struct ls_record){thread, stack, *w};
 	return 0;
 }

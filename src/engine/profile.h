@@ -49,7 +49,8 @@ struct ls_profile {
 	struct ls_frametab frames;
 	struct ls_stacktab stacks;
 	struct ls_thread_desc *threads;
-	uint32_t nthreads, cap_threads;
+	uint32_t nthreads;
+	size_t cap_threads;
 	struct ls_record *records;
 	size_t nrecords, cap_records;
 	struct ls_profile_meta meta;

@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "array.h"
 #include "ls_error.h"
 #include "procstat.h"
 
@@ -41,7 +42,8 @@ struct ls_sampler {
 	struct ls_frametab frames;
 	struct ls_stacktab stacks;
 	struct recorded_thread *threads;
-	uint32_t nthreads, cap_threads;
+	uint32_t nthreads;
+	size_t cap_threads;
 	uint32_t *thread_slots; /* open addressing over (native_id, thread_id): index + 1 */
 	uint32_t nthread_slots;
 	uint32_t *scratch;      /* frame ids of one stack */
@@ -188,14 +190,8 @@ static int64_t intern_thread(struct ls_sampler *s, const struct ls_thread *th)
 	int64_t name = thread_name(s, th);
 	if (name < 0)
 		return name;
-	if (s->nthreads == s->cap_threads) {
-		uint32_t cap = s->cap_threads ? s->cap_threads * 2 : 16;
-		struct recorded_thread *n = realloc(s->threads, cap * sizeof(*n));
-		if (!n)
-			return LS_ERR_NOMEM;
-		s->threads = n;
-		s->cap_threads = cap;
-	}
+	if (ls_array_reserve((void **)&s->threads, &s->cap_threads, (size_t)s->nthreads + 1, sizeof(*s->threads)))
+		return LS_ERR_NOMEM;
 	uint32_t t = s->nthreads++;
 	s->threads[t] = (struct recorded_thread){th->native_id, th->thread_id, (uint32_t)name, 0, 0};
 	s->thread_slots[i] = t + 1;
@@ -271,14 +267,8 @@ static int add_thread_sample(struct ls_sampler *s, const struct ls_sample *sampl
 		rt->last_cpu_ns = th->cpu_ns;
 		rt->has_cpu = 1;
 	}
-	if (th->nframes > s->scratch_cap) {
-		size_t cap = th->nframes + 64;
-		uint32_t *n = realloc(s->scratch, cap * sizeof(*n));
-		if (!n)
-			return LS_ERR_NOMEM;
-		s->scratch = n;
-		s->scratch_cap = cap;
-	}
+	if (ls_array_reserve((void **)&s->scratch, &s->scratch_cap, th->nframes, sizeof(*s->scratch)))
+		return LS_ERR_NOMEM;
 	for (uint32_t i = 0; i < th->nframes; i++) {
 		const struct ls_frame *f = &sample->frames[th->first_frame + i];
 		int64_t id = ls_frametab_intern(&s->frames, f->function_id, f->line);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "array.h"
 #include "ls_error.h"
 
 static uint64_t mix(uint64_t h, uint64_t v)
@@ -65,14 +66,8 @@ int64_t ls_frametab_intern(struct ls_frametab *tab, uint32_t function_id, int32_
 		if (k->function_id == function_id && k->line == line)
 			return tab->slots[i] - 1;
 	}
-	if (tab->len == tab->cap) {
-		uint32_t cap = tab->cap ? tab->cap * 2 : 256;
-		struct ls_frame_key *items = realloc(tab->items, cap * sizeof(*items));
-		if (!items)
-			return LS_ERR_NOMEM;
-		tab->items = items;
-		tab->cap = cap;
-	}
+	if (ls_array_reserve((void **)&tab->items, &tab->cap, (size_t)tab->len + 1, sizeof(*tab->items)))
+		return LS_ERR_NOMEM;
 	uint32_t id = tab->len++;
 	tab->items[id] = (struct ls_frame_key){function_id, line};
 	tab->slots[i] = id + 1;
@@ -105,9 +100,9 @@ static uint32_t stack_hash_of(const void *tab, uint32_t id)
 int ls_stacktab_init(struct ls_stacktab *tab)
 {
 	memset(tab, 0, sizeof(*tab));
-	tab->offsets = calloc(1, sizeof(*tab->offsets));
-	if (!tab->offsets)
+	if (ls_array_reserve((void **)&tab->offsets, &tab->cap, 1, sizeof(*tab->offsets)))
 		return LS_ERR_NOMEM;
+	tab->offsets[0] = 0;
 	return grow_slots(&tab->slots, &tab->nslots, 0, stack_hash_of, tab);
 }
 
@@ -128,24 +123,9 @@ int64_t ls_stacktab_intern(struct ls_stacktab *tab, const uint32_t *frames, size
 		if (len == n && memcmp(tab->frames + tab->offsets[id], frames, n * sizeof(*frames)) == 0)
 			return id;
 	}
-	if (tab->len + 1 >= tab->cap) {
-		uint32_t cap = tab->cap ? tab->cap * 2 : 256;
-		uint64_t *offsets = realloc(tab->offsets, ((size_t)cap + 1) * sizeof(*offsets));
-		if (!offsets)
-			return LS_ERR_NOMEM;
-		tab->offsets = offsets;
-		tab->cap = cap;
-	}
-	if (tab->frames_len + n > tab->frames_cap) {
-		size_t cap = tab->frames_cap ? tab->frames_cap : 1024;
-		while (cap < tab->frames_len + n)
-			cap *= 2;
-		uint32_t *f = realloc(tab->frames, cap * sizeof(*f));
-		if (!f)
-			return LS_ERR_NOMEM;
-		tab->frames = f;
-		tab->frames_cap = cap;
-	}
+	if (ls_array_reserve((void **)&tab->offsets, &tab->cap, (size_t)tab->len + 2, sizeof(*tab->offsets)) ||
+	    ls_array_reserve((void **)&tab->frames, &tab->frames_cap, tab->frames_len + n, sizeof(*tab->frames)))
+		return LS_ERR_NOMEM;
 	if (n)
 		memcpy(tab->frames + tab->frames_len, frames, n * sizeof(*frames));
 	tab->frames_len += n;

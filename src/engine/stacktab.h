@@ -18,7 +18,8 @@ struct ls_frame_key {
 
 struct ls_frametab {
 	struct ls_frame_key *items;
-	uint32_t len, cap;
+	uint32_t len;
+	size_t cap;
 	uint32_t *slots; /* id + 1, 0 = empty */
 	uint32_t nslots;
 };
@@ -27,7 +28,8 @@ struct ls_stacktab {
 	uint32_t *frames;        /* all stacks' frame ids, back to back */
 	size_t frames_len, frames_cap;
 	uint64_t *offsets;       /* stack id -> start in frames; offsets[len] = frames_len */
-	uint32_t len, cap;
+	uint32_t len;
+	size_t cap;              /* of offsets, which holds len + 1 entries */
 	uint32_t *slots;         /* id + 1, 0 = empty */
 	uint32_t nslots;
 };

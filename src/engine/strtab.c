@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "array.h"
 #include "ls_error.h"
 
 static uint64_t hash_bytes(const char *s, size_t len)
@@ -70,15 +71,10 @@ int64_t ls_strtab_intern(struct ls_strtab *tab, const char *s, size_t len)
 	if (tab->len == UINT32_MAX - 1)
 		return LS_ERR_NOMEM;
 	if (tab->len == tab->cap) {
-		uint32_t ncap = tab->cap ? tab->cap * 2 : 256;
-		char **strings = realloc(tab->strings, ncap * sizeof(*strings));
-		if (!strings)
+		size_t ncap = tab->cap ? tab->cap * 2 : 256;
+		if (ls_array_resize((void **)&tab->strings, ncap, sizeof(*tab->strings)) ||
+		    ls_array_resize((void **)&tab->lengths, ncap, sizeof(*tab->lengths)))
 			return LS_ERR_NOMEM;
-		tab->strings = strings;
-		uint32_t *lengths = realloc(tab->lengths, ncap * sizeof(*lengths));
-		if (!lengths)
-			return LS_ERR_NOMEM;
-		tab->lengths = lengths;
 		tab->cap = ncap;
 	}
 	char *copy = malloc(len + 1);

@@ -12,7 +12,8 @@
 struct ls_strtab {
 	char **strings;     /* owned, NUL terminated; strings[id] */
 	uint32_t *lengths;
-	uint32_t len, cap;
+	uint32_t len;
+	size_t cap;
 	uint32_t *slots;    /* open addressing: id + 1, 0 = empty */
 	uint32_t nslots;    /* power of two */
 };

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "array.h"
 #include "ls_error.h"
 #include "walker.h"
 
@@ -269,14 +270,8 @@ static int prefetch_stacks(struct ls_walker *w, size_t n)
 
 static int push_thread(struct ls_sample *s, struct ls_thread **out)
 {
-	if (s->nthreads == s->cap_threads) {
-		uint32_t cap = s->cap_threads ? s->cap_threads * 2 : 16;
-		struct ls_thread *n = realloc(s->threads, cap * sizeof(*n));
-		if (!n)
-			return LS_ERR_NOMEM;
-		s->threads = n;
-		s->cap_threads = cap;
-	}
+	if (ls_array_reserve((void **)&s->threads, &s->cap_threads, (size_t)s->nthreads + 1, sizeof(*s->threads)))
+		return LS_ERR_NOMEM;
 	*out = &s->threads[s->nthreads++];
 	memset(*out, 0, sizeof(**out));
 	return 0;
@@ -350,13 +345,8 @@ static int read_tstates(struct ls_walker *w, uint64_t head, size_t *n)
 				return 0; /* a cycle: the list changed while we followed it */
 		if (*n == w->tstate_cap) {
 			size_t cap = w->tstate_cap ? w->tstate_cap * 2 : 16;
-			uint64_t *addrs = realloc(w->tstate_addrs, cap * sizeof(*addrs));
-			if (addrs)
-				w->tstate_addrs = addrs;
-			uint8_t *bytes = realloc(w->tstate_bytes, cap * size);
-			if (bytes)
-				w->tstate_bytes = bytes;
-			if (!addrs || !bytes)
+			if (ls_array_resize((void **)&w->tstate_addrs, cap, sizeof(*w->tstate_addrs)) ||
+			    ls_array_resize((void **)&w->tstate_bytes, cap, size))
 				return LS_ERR_NOMEM;
 			w->tstate_cap = cap;
 		}

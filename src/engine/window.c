@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "array.h"
 #include "ls_error.h"
 
 static size_t slot_of(uint32_t thread, uint32_t stack, size_t nslots)
@@ -69,14 +70,8 @@ int ls_window_add(struct ls_window *w, uint32_t thread, uint32_t stack, const st
 			return 0;
 		}
 	}
-	if (w->nrecords == w->cap_records) {
-		size_t cap = w->cap_records ? w->cap_records * 2 : 64;
-		struct ls_record *records = realloc(w->records, cap * sizeof(*records));
-		if (!records)
-			return LS_ERR_NOMEM;
-		w->records = records;
-		w->cap_records = cap;
-	}
+	if (ls_array_reserve((void **)&w->records, &w->cap_records, w->nrecords + 1, sizeof(*w->records)))
+		return LS_ERR_NOMEM;
 	w->records[w->nrecords] = (struct ls_record){thread, stack, *add};
 	w->slots[i] = (uint32_t)++w->nrecords;
 	if (w->nrecords * 2 > w->nslots)
