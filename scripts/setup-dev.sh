@@ -33,7 +33,14 @@ if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
 .venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q "meson-python>=0.15" "meson>=1.1" ninja pytest py-spy jsonschema
+.venv/bin/python -m pip install -q "meson-python>=0.15" "meson>=1.1" ninja pytest py-spy jsonschema pyprof2calltree
+# speedscope's JSON schema (tests/unit/test_exports.py), from npm into build/npm, not globally
+if command -v npm >/dev/null; then
+  [ -e build/npm/node_modules/speedscope/dist/release/file-format-schema.json ] ||
+    npm install -s --prefix build/npm --no-audit --no-fund speedscope@1.25.0
+else
+  echo "setup: npm is missing: the speedscope export test will say so"
+fi
 # editable: `import loopscope` rebuilds the extension when a C file changed
 PATH="$PWD/.venv/bin:$PATH" .venv/bin/python -m pip install -q --no-build-isolation -e .
 echo "setup: ready (.venv/bin/loopscope)"

@@ -23,7 +23,7 @@ class ExportCommand:
         parser.add_argument("-o", "--output", metavar="FILE", help="the output file (default: next to the profile)")
 
     def run(self, args):
-        from loopscope.exports import EXTENSIONS, write_export
+        from loopscope.exports import EXTENSIONS, weight_for, write_export
         from loopscope.storage import Profile, ProfileError, timespec
 
         try:
@@ -39,6 +39,6 @@ class ExportCommand:
         if not data["records"]:
             raise LoopscopeError("no samples in %s for that selection" % args.profile)
         output = args.output or os.path.splitext(args.profile)[0] + EXTENSIONS[args.format]
-        write_export(args.format, data, output, weight=args.mode or profile.meta.get("mode", "wall"))
+        write_export(args.format, data, output, weight=weight_for(args.format, args.mode or profile.meta.get("mode", "wall")))
         print("loopscope: wrote %s" % output, file=sys.stderr)
         return 0

@@ -43,7 +43,7 @@ def check_recording_options(args):
 
 def write_exports(profile_path, formats, export_dir, mode, quiet):
     """Write each export of the whole profile next to it (or in export_dir); returns the paths."""
-    from loopscope.exports import EXTENSIONS, write_export
+    from loopscope.exports import EXTENSIONS, weight_for, write_export
     from loopscope.storage import Profile
 
     if not formats:
@@ -55,7 +55,7 @@ def write_exports(profile_path, formats, export_dir, mode, quiet):
     written = []
     for fmt in formats:
         path = os.path.join(directory, base + EXTENSIONS[fmt])
-        write_export(fmt, data, path, weight=mode)
+        write_export(fmt, data, path, weight=weight_for(fmt, mode))
         written.append(path)
         if not quiet:
             print("loopscope: wrote %s" % path, file=sys.stderr)
