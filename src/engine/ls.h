@@ -88,6 +88,9 @@ int ls_session_sample(struct ls_session *session, const struct ls_sample **out);
 void ls_session_set_os_info(struct ls_session *session, int enabled);
 
 const struct ls_target *ls_session_target(const struct ls_session *session);
+/* <=3.10: a process caught while starting may not have written its version string yet; this
+ * looks again. 1 when the target's version is exact (always from 3.11), else 0. */
+int ls_session_refresh_version(struct ls_session *session);
 const struct ls_function *ls_session_function(const struct ls_session *session, uint32_t id);
 const char *ls_session_string(const struct ls_session *session, uint32_t id, size_t *len);
 /* How many strings and functions the session has interned (ids are 0 .. count-1). */

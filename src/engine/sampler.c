@@ -58,6 +58,7 @@ struct ls_sampler {
 	struct ls_window **ring;
 	size_t ring_cap, ring_head, ring_len;
 
+	uint64_t refused_since;  /* monotonic time reads started being refused, 0 if they are not */
 	uint64_t process_cpu_start, process_cpu_last;
 	int has_process_cpu;
 	struct ls_sampler_status status;
@@ -298,13 +299,13 @@ static int begin_tick(struct ls_sampler *s, uint64_t now, uint64_t *wall)
 	*wall = s->last_tick_mono_ns ? now - s->last_tick_mono_ns : s->period_ns;
 	s->last_tick_mono_ns = now;
 	s->status.ticks++;
-	s->current->samples++;
 	return 0;
 }
 
 static int add_sample(struct ls_sampler *s, const struct ls_sample *sample, uint64_t wall)
 {
 	s->status.samples++;
+	s->current->samples++;
 	s->status.torn_threads += sample->torn_threads;
 	s->current->torn_threads += sample->torn_threads;
 	int32_t pid = ls_session_target(s->session)->facts.pid;
@@ -330,8 +331,16 @@ static int step_locked(struct ls_sampler *s, uint64_t now)
 	if (rc) {
 		s->status.failed++;
 		s->current->failed++;
+		if (rc == LS_ERR_PERMISSION && s->status.samples > 0) {
+			/* a process being torn down refuses reads (EPERM) before it becomes a zombie (then
+			 * ESRCH): once we could read it, only a refusal that lasts a second is final */
+			if (!s->refused_since)
+				s->refused_since = now;
+			return now - s->refused_since < 1000000000ull ? 0 : rc;
+		}
 		return ls_error_is_recoverable(rc) || rc == LS_ERR_NOT_STARTED ? 0 : rc;
 	}
+	s->refused_since = 0;
 	return add_sample(s, sample, wall);
 }
 

@@ -74,6 +74,7 @@ static int open_image_proc(struct ls_proc *proc, const struct ls_target_facts *f
 		return rc;
 	}
 	s->target.facts = *facts;
+	s->target.facts.version_exact = 1; /* an image carries the version its recorder saw */
 	rc = ls_target_choose_layout(proc, &s->target, why, why_len);
 	if (rc) {
 		ls_session_free(s);
@@ -139,6 +140,11 @@ void ls_session_set_os_info(struct ls_session *s, int enabled)
 const struct ls_target *ls_session_target(const struct ls_session *s)
 {
 	return &s->target;
+}
+
+int ls_session_refresh_version(struct ls_session *s)
+{
+	return ls_target_refresh_version(s->proc, &s->target);
 }
 
 const struct ls_function *ls_session_function(const struct ls_session *s, uint32_t id)

@@ -112,12 +112,11 @@ static void open_path(char *dst, size_t len, int32_t pid, const char *mapped)
 	snprintf(dst, len, "/proc/%d/root%s", (int)pid, mapped);
 }
 
-/* Search .bss for the buffer Py_GetVersion() fills: "3.8.18 (default, ...". */
-static uint32_t version_from_bss(struct ls_proc *proc, const struct ls_elf *elf, uint64_t bias, int want_major,
-				 int want_minor)
+/* Search [addr, addr+size) of the target (its .bss) for the buffer Py_GetVersion() fills at
+ * start-up: "3.8.18 (default, ...". 0 if it is not there (yet). */
+static uint32_t version_in_memory(struct ls_proc *proc, uint64_t addr, uint64_t size, int want_major, int want_minor)
 {
-	uint64_t addr, size;
-	if (ls_elf_section(elf, ".bss", &addr, &size) != 0 || size == 0)
+	if (!addr || !size)
 		return 0;
 	if (size > BSS_SCAN_MAX)
 		size = BSS_SCAN_MAX;
@@ -125,7 +124,7 @@ static uint32_t version_from_bss(struct ls_proc *proc, const struct ls_elf *elf,
 	if (!buf)
 		return 0;
 	uint32_t found = 0;
-	if (ls_proc_read(proc, addr + bias, buf, size) == 0) {
+	if (ls_proc_read(proc, addr, buf, size) == 0) {
 		for (size_t i = 0; i + 8 < size && !found; i++) {
 			if (buf[i] != '2' && buf[i] != '3')
 				continue;
@@ -142,6 +141,22 @@ static uint32_t version_from_bss(struct ls_proc *proc, const struct ls_elf *elf,
 	}
 	free(buf);
 	return found;
+}
+
+int ls_target_refresh_version(struct ls_proc *proc, struct ls_target *t)
+{
+	if (t->facts.version_exact)
+		return 1;
+	uint32_t known = t->facts.hexversion;
+	uint32_t v = version_in_memory(proc, t->facts.bss_addr, t->facts.bss_size, (int)(known >> 24),
+				       (int)((known >> 16) & 0xff));
+	if (!v)
+		return 0;
+	t->facts.hexversion = v;
+	t->layout.hexversion = v;
+	ls_version_format(v, t->facts.version, sizeof(t->facts.version));
+	t->facts.version_exact = 1;
+	return 1;
 }
 
 static int choose_from_debug_offsets(struct ls_proc *proc, struct ls_target *t, char *why, size_t why_len)
@@ -283,11 +298,19 @@ static int discover_in(struct ls_proc *proc, const struct ls_maps *maps, const s
 		if (ls_proc_read_u64(proc, sym + bias, &word) == 0)
 			v = (uint32_t)word;
 	}
+	uint64_t bss, bss_size;
+	if (ls_elf_section(&elf, ".bss", &bss, &bss_size) == 0) {
+		out->facts.bss_addr = bss + bias;
+		out->facts.bss_size = bss_size;
+	}
 	int major = -1, minor = minor_from_path(c->mapped, &major);
+	out->facts.version_exact = v != 0;
 	if (!v)
-		v = version_from_bss(proc, &elf, bias, major, minor);
-	if (!v && minor >= 0)
-		v = (uint32_t)major << 24 | (uint32_t)minor << 16 | 0xF0; /* micro unknown */
+		v = version_in_memory(proc, out->facts.bss_addr, out->facts.bss_size, major, minor);
+	if (v)
+		out->facts.version_exact = 1;
+	else if (minor >= 0)
+		v = (uint32_t)major << 24 | (uint32_t)minor << 16 | 0xF0; /* micro unknown until refreshed */
 	if (!v) {
 		say(why, why_len, "cannot tell which CPython version %s is%s", c->mapped, NULL);
 		rc = LS_ERR_UNSUPPORTED_VERSION;

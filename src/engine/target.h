@@ -26,6 +26,12 @@ struct ls_target_facts {
 	uint64_t runtime_addr;                  /* &_PyRuntime in the target */
 	uint64_t code_type_addr;                /* &PyCode_Type, 0 if unknown (then not checked) */
 	uint64_t frame_type_addr;               /* &PyFrame_Type, 0 if unknown */
+	/* <=3.10: where the version string Py_GetVersion() writes at start-up may be (.bss). The
+	 * interpreter may not have written it yet when we attach to a process that is starting; then
+	 * the version is known only to its minor number and version_exact is 0 until
+	 * ls_target_refresh_version() finds the string. */
+	uint64_t bss_addr, bss_size;
+	uint8_t version_exact;
 };
 
 struct ls_target {
@@ -42,6 +48,9 @@ int ls_target_discover(struct ls_proc *proc, struct ls_target *out, char *why, s
 /* Choose t->layout from t->facts: the built-in table, or from 3.13 on the target's
  * _Py_DebugOffsets read through proc. Used by discovery and when an image is opened. */
 int ls_target_choose_layout(struct ls_proc *proc, struct ls_target *t, char *why, size_t why_len);
+
+/* If the version is not exact yet, look for the version string again; 1 if it is exact now. */
+int ls_target_refresh_version(struct ls_proc *proc, struct ls_target *t);
 
 /* Parse "3.8.18 (default, ..." (or "3.8.18") into PY_VERSION_HEX; 0 when not a version. */
 uint32_t ls_version_parse(const char *text, size_t len);

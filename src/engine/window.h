@@ -15,9 +15,9 @@
 struct ls_window {
 	uint64_t index;
 	uint64_t start_unix_ns, end_unix_ns;
-	uint64_t samples;        /* sampling ticks taken */
+	uint64_t samples;        /* samples taken (ticks whose sample succeeded) */
 	uint64_t late;           /* ticks skipped because the sampler fell behind */
-	uint64_t failed;         /* ticks whose sample failed (unreadable runtime) */
+	uint64_t failed;         /* ticks whose sample failed (unreadable runtime); ticks = samples + failed */
 	uint64_t torn_threads;   /* thread samples that could not be read consistently */
 	uint64_t process_cpu_ns; /* CPU the whole target used during the window */
 	struct ls_record *records;

@@ -166,10 +166,12 @@ static PyObject *Session_function(SessionObject *self, PyObject *arg)
 
 static PyObject *Session_target(SessionObject *self, PyObject *Py_UNUSED(ignored))
 {
+	int exact = self->busy ? ls_session_target(self->session)->facts.version_exact
+			       : ls_session_refresh_version(self->session);
 	const struct ls_target *t = ls_session_target(self->session);
-	return Py_BuildValue("{s:i,s:k,s:s,s:N,s:s,s:K}", "pid", t->facts.pid, "hexversion",
-			     (unsigned long)t->facts.hexversion, "version", t->facts.version, "binary",
-			     PyUnicode_DecodeFSDefault(t->facts.binary), "layout",
+	return Py_BuildValue("{s:i,s:k,s:s,s:O,s:N,s:s,s:K}", "pid", t->facts.pid, "hexversion",
+			     (unsigned long)t->facts.hexversion, "version", t->facts.version, "version_exact",
+			     exact ? Py_True : Py_False, "binary", PyUnicode_DecodeFSDefault(t->facts.binary), "layout",
 			     t->layout.from_debug_offsets ? "debug_offsets" : "builtin", "runtime_address",
 			     (unsigned long long)t->facts.runtime_addr);
 }

@@ -25,6 +25,9 @@ def open_session(pid, alive=None, wait_s=ATTACH_WAIT_S):
         try:
             session = _engine.Session(pid)
             session.sample()  # the interpreter has a thread: it is ready
+            # <=3.10 writes its full version string a moment later, during start-up
+            while not session.target()["version_exact"] and time.monotonic() < deadline and (alive is None or alive()):
+                time.sleep(0.01)
             return session
         except _engine.Error as e:
             retry = e.args[0] in (_engine.ERR_NOT_STARTED, _engine.ERR_NOT_PYTHON, _engine.ERR_READ)
