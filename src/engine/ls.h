@@ -65,6 +65,7 @@ struct ls_session_stats {
 	uint64_t samples, read_calls, read_bytes, read_failures;
 	uint64_t threads_walked, torn_threads, retried_threads;
 	uint64_t code_hits, code_misses, code_stale;
+	uint64_t batched_thread_lists; /* samples whose thread list came in one read */
 };
 
 struct ls_session;

@@ -218,14 +218,14 @@ static int stack_start(struct ls_walker *w, uint64_t tstate, const uint8_t *ts, 
 	return 0;
 }
 
-/* Read, for the first threads of the list, the words their stack walk starts from (3.11/3.12: the
- * current frame in the C-stack cframe; 3.11+: the newest data-stack chunk) in one batched read. */
-static int prefetch_stacks(struct ls_walker *w, size_t n)
+/* Read, for threads first .. first+LS_PREFETCH_THREADS of the list, the words their stack walks
+ * start from (3.11/3.12: the current frame in the C-stack cframe; 3.11+: the newest data-stack
+ * chunk) in one batched read; w->prefetch[i - first] holds thread i's. */
+static int prefetch_stacks(struct ls_walker *w, size_t first, size_t n)
 {
 	const struct ls_layout *l = &w->ctx.target->layout;
 	size_t size = (size_t)l->ts_size;
-	if (n > LS_PREFETCH_THREADS)
-		n = LS_PREFETCH_THREADS;
+	n = n - first < LS_PREFETCH_THREADS ? n - first : LS_PREFETCH_THREADS;
 	if (l->frame_kind == LS_FRAME_OBJECT || n == 0)
 		return 0;
 	if (!w->prefetch_bytes) {
@@ -238,7 +238,7 @@ static int prefetch_stacks(struct ls_walker *w, size_t n)
 	int slot[2 * LS_PREFETCH_THREADS]; /* which thread, negative for its cframe word */
 	size_t k = 0;
 	for (size_t i = 0; i < n; i++) {
-		const uint8_t *ts = w->tstate_bytes + i * size;
+		const uint8_t *ts = w->tstate_bytes + (first + i) * size;
 		struct ls_prefetch *pf = &w->prefetch[i];
 		pf->cframe_ok = pf->chunk_ok = 0;
 		pf->chunk = w->prefetch_bytes + i * LS_CHUNK_FIRST_READ;
@@ -374,10 +374,10 @@ static int walk_tstates(struct ls_walker *w, const struct interp_fields *in, siz
 		discover_pthread_tid_offset(w, pthreads, n);
 		free(pthreads);
 	}
-	int rc = prefetch_stacks(w, n);
-	if (rc)
-		return rc;
+	int rc;
 	for (size_t i = 0; i < n; i++) {
+		if (i % LS_PREFETCH_THREADS == 0 && (rc = prefetch_stacks(w, i, n)) != 0)
+			return rc;
 		uint8_t *ts = w->tstate_bytes + i * size;
 		struct ls_thread *th;
 		rc = push_thread(sample, &th);
@@ -388,7 +388,7 @@ static int walk_tstates(struct ls_walker *w, const struct interp_fields *in, siz
 		th->native_id = native_tid(w, ts, th->thread_id);
 		if (in->gil_holder && in->gil_holder == w->tstate_addrs[i])
 			th->flags |= LS_THREAD_HOLDS_GIL;
-		const struct ls_prefetch *pf = i < LS_PREFETCH_THREADS && l->frame_kind != LS_FRAME_OBJECT ? &w->prefetch[i] : NULL;
+		const struct ls_prefetch *pf = l->frame_kind != LS_FRAME_OBJECT ? &w->prefetch[i % LS_PREFETCH_THREADS] : NULL;
 		rc = walk_thread(w, w->tstate_addrs[i], ts, pf, sample, th);
 		if (rc)
 			return rc;

@@ -19,8 +19,8 @@ struct ls_chunk_copy {
 };
 
 #define LS_CHUNK_FIRST_READ (16u * 1024) /* CPython's data-stack chunks are at least 16 KiB */
-#define LS_PREFETCH_THREADS 64          /* threads whose stack start is read in one batch */
-#define LS_SPEC_THREADS 256             /* thread lists read speculatively in one batch */
+#define LS_PREFETCH_THREADS 64          /* threads whose stack starts are read in one batch */
+#define LS_SPEC_THREADS 1024            /* thread lists read speculatively in one batch */
 #define LS_PAGE_SIZE 4096u
 #define LS_PAGE_CACHE 64u               /* pages cached during one <=3.10 frame walk */
 
