@@ -1,3 +1,6 @@
+# bench_storage_read.py - times Profile.profile_dict() (the query behind exports and the dashboard)
+# on a profile, for the last minute, hour, whole day, random ranges and one thread: median of 7 runs.
+# Usage: python benchmarks/bench_storage_read.py PROFILE.lsp  (e.g. the 24 h file of bench_storage_write.py)
 import sys, time
 from loopscope.storage import Profile
 p = Profile(sys.argv[1])

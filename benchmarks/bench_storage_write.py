@@ -1,3 +1,6 @@
+# bench_storage_write.py - writes a synthetic 24-hour profile (86,400 one-second windows x ~50 records)
+# through ProfileWriter and reports the CPU and wall time per window; its output file is the input
+# of bench_storage_read.py. Usage: python benchmarks/bench_storage_write.py OUT.lsp [WINDOWS]
 """Synthetic 24 h profile: 86,400 one-second windows x ~50 records; times writing and profile_dict()."""
 import os, random, sys, time
 from loopscope.storage import ProfileWriter, Profile
