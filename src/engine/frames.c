@@ -164,6 +164,18 @@ static void forget_visited(struct ls_walker *w, size_t depth)
 		w->visited[w->visited_used[k]] = 0;
 }
 
+/* 3.11+: whether a chain that ended (previous == NULL) at a frame owned by `owner` reached the
+ * thread's base. From 3.12 every thread's stack starts at an entry frame on the C stack (owner
+ * CSTACK, or INTERPRETER in 3.14: >= owner_skip_min); in 3.11 at a frame the thread owns. A chain
+ * that ends at a generator's frame was cut short: the generator yielded while we walked and its
+ * `previous` was cleared, so what we read is only the top of the stack. An empty chain is whole. */
+static int base_frame(const struct ls_layout *l, int owner)
+{
+	if (owner < 0)
+		return 1;
+	return l->owner_skip_min ? owner >= l->owner_skip_min : owner == 0;
+}
+
 static int chain(struct ls_walker *w, uint64_t frame, size_t *count, int *truncated)
 {
 	const struct ls_target *t = w->ctx.target;
@@ -176,6 +188,7 @@ static int chain(struct ls_walker *w, uint64_t frame, size_t *count, int *trunca
 	uint8_t buf[FRAME_MAX_SIZE];
 	size_t n = 0, visited = 0;
 	int rc = 0;
+	int last_owner = -1; /* 3.11+: the owner of the last frame visited */
 	w->npages = 0; /* pages read by an earlier walk are stale */
 	while (frame) {
 		if (visited >= LS_MAX_DEPTH) {
@@ -198,6 +211,7 @@ static int chain(struct ls_walker *w, uint64_t frame, size_t *count, int *trunca
 			raw.instr = (uint64_t)(int64_t)get_i32(f, l->fr_lasti);
 		} else {
 			uint8_t owner = f[l->fr_owner];
+			last_owner = owner;
 			if (l->owner_skip_min && owner >= l->owner_skip_min) {
 				if (owner > l->owner_skip_min + 1)
 					goto torn; /* not an owner CPython has */
@@ -220,6 +234,8 @@ static int chain(struct ls_walker *w, uint64_t frame, size_t *count, int *trunca
 		w->raw[n++] = raw;
 		frame = previous;
 	}
+	if (!*truncated && !objects && !base_frame(l, last_owner))
+		goto torn;
 	goto out;
 torn:
 	rc = LS_ERR_TORN;
