@@ -5,12 +5,16 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Debian packages: clang and its runtime for the fuzzers, strace for the syscall benchmark.
+# Debian packages: clang and its runtime for the fuzzers, strace for the syscall benchmark, Go's pprof
+# and valgrind's callgrind_annotate for the export tests.
 need_apt=()
 command -v clang-14 >/dev/null || need_apt+=(clang-14)
 [ -e /usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a ] || need_apt+=(libclang-rt-14-dev)
 command -v strace >/dev/null || need_apt+=(strace)
 command -v pkg-config >/dev/null || need_apt+=(pkg-config)
+# go tool pprof checks the pprof export; this machine kind ships Go in /usr/local/go
+command -v go >/dev/null || [ -x /usr/local/go/bin/go ] || need_apt+=(golang-go)
+command -v callgrind_annotate >/dev/null || need_apt+=(valgrind)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     echo "setup: installing Debian packages: ${need_apt[*]}"
