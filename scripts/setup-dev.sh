@@ -6,7 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian packages: clang and its runtime for the fuzzers, strace for the syscall benchmark, Go's pprof
-# and valgrind's callgrind_annotate for the export tests.
+# and valgrind's callgrind_annotate for the export tests, chromium for the browser tests (tests/browser,
+# driven by Playwright with executable_path=/usr/bin/chromium: `playwright install` needs network).
 need_apt=()
 command -v clang-14 >/dev/null || need_apt+=(clang-14)
 [ -e /usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a ] || need_apt+=(libclang-rt-14-dev)
@@ -15,6 +16,7 @@ command -v pkg-config >/dev/null || need_apt+=(pkg-config)
 # go tool pprof checks the pprof export; this machine kind ships Go in /usr/local/go
 command -v go >/dev/null || [ -x /usr/local/go/bin/go ] || need_apt+=(golang-go)
 command -v callgrind_annotate >/dev/null || need_apt+=(valgrind)
+[ -x /usr/bin/chromium ] || need_apt+=(chromium)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     echo "setup: installing Debian packages: ${need_apt[*]}"
@@ -37,7 +39,8 @@ if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
 .venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q "meson-python>=0.15" "meson>=1.1" ninja pytest py-spy jsonschema pyprof2calltree
+.venv/bin/python -m pip install -q "meson-python>=0.15" "meson>=1.1" ninja pytest py-spy jsonschema pyprof2calltree \
+  playwright
 # speedscope's JSON schema (tests/unit/test_exports.py), from npm into build/npm, not globally
 if command -v npm >/dev/null; then
   [ -e build/npm/node_modules/speedscope/dist/release/file-format-schema.json ] ||

@@ -42,6 +42,8 @@ python -m pip wheel -q --no-deps -w build/wheel .
 python -m venv build/wheel/venv
 build/wheel/venv/bin/pip install -q build/wheel/loopscope-*.whl
 build/wheel/venv/bin/loopscope --version
+# the dashboard's page and modules are in the wheel
+build/wheel/venv/bin/python -c "from loopscope.server import assets; a = assets.load(); assert '/' in a and '/js/main.js' in a, sorted(a)"
 
 echo "== Python tests"
 python -m pytest -q tests

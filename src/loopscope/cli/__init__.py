@@ -13,9 +13,10 @@ from loopscope._errors import EXIT_USAGE, LoopscopeError
 from loopscope.cli.attach import AttachCommand
 from loopscope.cli.dump import DumpCommand
 from loopscope.cli.export import ExportCommand
+from loopscope.cli.report import ReportCommand
 from loopscope.cli.run import RunCommand
 
-COMMANDS = [RunCommand(), AttachCommand(), DumpCommand(), ExportCommand()]
+COMMANDS = [RunCommand(), AttachCommand(), DumpCommand(), ReportCommand(), ExportCommand()]
 
 
 def build_parser():

@@ -6,6 +6,7 @@ import threading
 import time
 
 from loopscope._errors import EXIT_USAGE, LoopscopeError
+from loopscope.cli.serving import add_serve_options, check_serve_options, start_dashboard, write_html
 from loopscope.recorder import StatusLine, default_output_name, profile_meta, record
 
 MAX_RATE_HZ = 10000
@@ -23,9 +24,11 @@ def add_recording_options(parser):
     parser.add_argument("--export", metavar="FORMAT[,FORMAT]", help="also write exports at the end: " + ", ".join(EXPORT_FORMATS))
     parser.add_argument("--export-dir", metavar="DIR", help="where to write the exports (default: next to the profile)")
     parser.add_argument("-q", "--quiet", action="store_true", help="no status line or summary")
+    add_serve_options(parser)
 
 
 def check_recording_options(args):
+    check_serve_options(args)
     if not 1 <= args.rate <= MAX_RATE_HZ:
         raise LoopscopeError("--rate must be between 1 and %d" % MAX_RATE_HZ, EXIT_USAGE)
     if not 0.01 <= args.window <= 3600:
@@ -62,8 +65,10 @@ def write_exports(profile_path, formats, export_dir, mode, quiet):
     return written
 
 
-def record_process(session, command, args, stop_event=None):
-    """Record the attached session into args.output (or a default name); returns (path, result)."""
+def record_process(session, command, args, stop_event=None, default_html=False):
+    """Record the attached session into args.output (or a default name), serving the dashboard
+    meanwhile unless --no-serve; returns (path, result). The HTML report is written at the end to
+    --html, or next to the profile when default_html (run) and --no-html is not given."""
     from loopscope.storage import ProfileWriter
 
     stop_event = stop_event or threading.Event()
@@ -73,15 +78,23 @@ def record_process(session, command, args, stop_event=None):
     if not args.quiet:
         print("loopscope: recording process %d (Python %s) at %d Hz into %s; Ctrl-C to stop"
               % (meta["pid"], meta["python_version"], args.rate, path), file=sys.stderr)
+    dashboard = None
     status_line = None if args.quiet else StatusLine()
     result = None
     try:
+        if not args.no_serve:
+            dashboard = start_dashboard(path, args, args.quiet)
         result = record(session, writer, args, stop_event, status_line)
     finally:
         writer.close(time.time_ns())
+        if dashboard is not None:
+            dashboard.close(linger_s=2.0)
     if not args.quiet:
         s = result.status
         print("loopscope: %d samples in %d windows (%d late, %d failed, %d torn threads) written to %s"
               % (s["samples"], result.windows, s["late"], s["failed"], s["torn_threads"], path), file=sys.stderr)
     write_exports(path, args.export_formats, args.export_dir, args.mode, args.quiet)
+    html = args.html or (os.path.splitext(path)[0] + ".html" if default_html and not args.no_html else None)
+    if html:
+        write_html(path, html, args.quiet)
     return path, result

@@ -41,6 +41,7 @@ class RunCommand:
 
     def prepare_parser(self, parser):
         add_recording_options(parser)
+        parser.add_argument("--no-html", action="store_true", help="do not write the HTML report next to the profile at the end")
         parser.add_argument("command", nargs=argparse_remainder(), help="the program: app.py [args], or -- python app.py [args]")
 
     def run(self, args):
@@ -74,7 +75,7 @@ class RunCommand:
             # the recording ends with the child: the sampler sees the target exit
             watcher = threading.Thread(target=lambda: (child.wait(), stop.set()), daemon=True)
             watcher.start()
-            record_process(session, command, args, stop)
+            record_process(session, command, args, stop, default_html=True)
             if child.poll() is None:
                 end_child(child, args.quiet)
         finally:

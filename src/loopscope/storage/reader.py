@@ -9,6 +9,7 @@
         profile.threads()             # [{id, native_id, thread_id, name}]
         profile.source(path)          # the file's text as it was profiled, or None
         profile.profile_dict(start_ns=None, end_ns=None, thread=None)
+        profile.window_bins(...), profile.thread_series(...)   # time series for the dashboard
 
 profile_dict() returns the dict that loopscope._engine.export() takes (see _engine_export.c):
 strings, functions, frames, stacks, threads, records and meta (pid, hexversion, period_ns,
@@ -107,6 +108,12 @@ class Profile:
         return start, max(start, last[0]) if last else start
 
     @reporting_damage
+    def finished(self):
+        """Whether the recording has ended (its writer closed the file; a killed writer's file
+        never says so)."""
+        return self._db.execute("SELECT 1 FROM meta WHERE key = 'end_unix_ns'").fetchone() is not None
+
+    @reporting_damage
     def windows(self, start_ns=None, end_ns=None):
         """The windows (all, or those overlapping [start_ns, end_ns)), in order, as dicts."""
         span = self._window_span(start_ns, end_ns)
@@ -145,6 +152,54 @@ class Profile:
         result = self._renumbered_tables(records)
         result["meta"] = self._export_meta(span, start_ns)
         return result
+
+    @reporting_damage
+    def thread_series(self, start_ns=None, end_ns=None, step_windows=1):
+        """Weights per thread over time: [(first_window, thread_id, samples, wall_ns, cpu_ns,
+        on_cpu, gil)], each row the sums of one thread over a piece of the windows overlapping
+        [start_ns, end_ns) that is at most step_windows long (single windows, or rollup buckets
+        no larger than step_windows), so a caller can add them into bins of step_windows."""
+        span = self._window_span(start_ns, end_ns)
+        if span is None:
+            return []
+        sizes = [size for size in self._rollup_sizes if size <= step_windows]
+        rows = []
+        for piece in self._plan(span[0], span[1], sizes):
+            if piece[0] == "raw":
+                query = ("SELECT window_idx, thread_id, %s FROM samples WHERE window_idx BETWEEN ? AND ?"
+                         " GROUP BY window_idx, thread_id" % WEIGHT_SUMS)
+                params = [piece[1], piece[2]]
+            else:
+                query = ("SELECT bucket * size, thread_id, %s FROM rollups WHERE size = ? AND bucket BETWEEN ? AND ?"
+                         " GROUP BY bucket, thread_id" % WEIGHT_SUMS)
+                params = list(piece)
+            rows += self._db.execute(query, params).fetchall()
+        return rows
+
+    @reporting_damage
+    def window_bins(self, start_ns=None, end_ns=None, step_windows=1):
+        """The windows overlapping [start_ns, end_ns) added up in bins of step_windows consecutive
+        windows (from the first of the range): [{first_window, start_unix_ns, end_unix_ns, windows,
+        samples, late, failed, process_cpu_ns}]."""
+        span = self._window_span(start_ns, end_ns)
+        if span is None:
+            return []
+        step = max(1, int(step_windows))
+        rows = self._db.execute(
+            "SELECT MIN(idx), MIN(start_unix_ns), MAX(end_unix_ns), COUNT(*), SUM(samples), SUM(late), SUM(failed),"
+            " SUM(process_cpu_ns) FROM windows WHERE idx BETWEEN ? AND ? GROUP BY (idx - ?) / ? ORDER BY 1",
+            (span[0], span[1], span[0], step))
+        keys = ("first_window", "start_unix_ns", "end_unix_ns", "windows", "samples", "late", "failed", "process_cpu_ns")
+        return [dict(zip(keys, row)) for row in rows]
+
+    @reporting_damage
+    def window_count(self, start_ns=None, end_ns=None):
+        """How many windows overlap [start_ns, end_ns), and the first one's index: (count, first)."""
+        span = self._window_span(start_ns, end_ns)
+        if span is None:
+            return 0, None
+        count = self._db.execute("SELECT COUNT(*) FROM windows WHERE idx BETWEEN ? AND ?", span).fetchone()[0]
+        return count, span[0]
 
     # --- opening ---
 

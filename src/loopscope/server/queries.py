@@ -1,0 +1,209 @@
+# queries.py - what every dashboard view shows, computed from a profile file: pure functions of a
+# storage.Profile and plain arguments, returning JSON-ready dicts (the HTTP layer only parses and
+# serialises; the HTML report calls the same functions).
+"""Dashboard queries over a loopscope.storage.Profile.
+
+Times are Unix nanoseconds; a range is [start_ns, end_ns), None for an open end. `weight` is
+"wall" (wall-clock nanoseconds), "cpu" (CPU nanoseconds) or "samples". `thread` is None (all) or a
+thread's native id / name as Profile.profile_dict() takes it.
+
+    summary(profile)                                   meta, time range, threads, sources
+    timeline(profile, start, end, points)              samples/s, CPU %, threads per bin, and
+                                                       each thread's samples / CPU / on-CPU / GIL
+    flame(profile, start, end, thread, weight, by_line)       the call tree (calltree.call_tree)
+    functions(profile, start, end, thread, weight, by_line)   self and inclusive per function/line
+    source(profile, path, start, end, thread, weight)         a stored file with per-line heat
+    diff(profile, base, comparison, thread, weight, by_line)  two ranges in one tree, per second
+"""
+
+from loopscope.server import calltree
+
+MAX_POINTS = 2000
+# past this many windows a timeline bin is at least one smallest rollup bucket, so a long range
+# adds up rollups rather than every window's rows
+RAW_WINDOWS_LIMIT = 3600
+SMALLEST_ROLLUP = 60
+
+
+def summary(profile):
+    start, end = profile.time_range()
+    meta = profile.meta
+    count, _ = profile.window_count()
+    return {
+        "command": meta.get("command"),
+        "pid": meta.get("pid"),
+        "python_version": meta.get("python_version"),
+        "rate_hz": meta.get("rate_hz"),
+        "window_s": meta.get("window_s"),
+        "mode": meta.get("mode", "wall"),
+        "loopscope_version": meta.get("loopscope_version"),
+        "start_unix_ns": start,
+        "end_unix_ns": end,
+        "finished": profile.finished(),
+        "windows": count,
+        "threads": profile.threads(),
+        "sources": profile.sources(),
+    }
+
+
+def timeline(profile, start_ns=None, end_ns=None, points=300):
+    """Bins of consecutive windows over the range: at most `points` of them (fewer when a long range
+    is added up by rollup buckets). Each bin: start/end, samples, samples_per_s, cpu_percent (of one
+    core, the whole process), late, failed, threads (how many had samples); and per thread, a list
+    per bin of [samples, cpu_ns, on_cpu, gil] (or null when the thread had no sample there)."""
+    points = max(1, min(int(points), MAX_POINTS))
+    count, first = profile.window_count(start_ns, end_ns)
+    if not count:
+        return {"step_windows": 1, "bins": [], "threads": []}
+    step = max(1, -(-count // points))
+    if count > RAW_WINDOWS_LIMIT and step < SMALLEST_ROLLUP:
+        step = SMALLEST_ROLLUP
+    bins = profile.window_bins(start_ns, end_ns, step)
+    by_first = {b["first_window"]: i for i, b in enumerate(bins)}
+    starts = sorted(by_first)
+    per_thread = {}
+    for first_window, thread, samples, _wall, cpu, on_cpu, gil in profile.thread_series(start_ns, end_ns, step):
+        slot = by_first.get(first + (first_window - first) // step * step)
+        if slot is None:
+            slot = nearest_bin(starts, by_first, first_window)
+        cells = per_thread.setdefault(thread, [None] * len(bins))
+        cell = cells[slot] or [0, 0, 0, 0]
+        cells[slot] = [cell[0] + samples, cell[1] + cpu, cell[2] + on_cpu, cell[3] + gil]
+    for i, b in enumerate(bins):
+        seconds = max(1, b["end_unix_ns"] - b["start_unix_ns"]) / 1e9
+        b["samples_per_s"] = b["samples"] / seconds
+        b["cpu_percent"] = 100.0 * b["process_cpu_ns"] / (seconds * 1e9)
+        b["threads"] = sum(1 for cells in per_thread.values() if cells[i])
+    names = {t["id"]: t for t in profile.threads()}
+    threads = [{"native_id": names[t]["native_id"], "name": names[t]["name"], "bins": cells}
+               for t, cells in sorted(per_thread.items()) if t in names]
+    return {"step_windows": step, "bins": bins, "threads": threads}
+
+
+def nearest_bin(starts, by_first, window):
+    """The bin holding `window` when it is not a bin's first window."""
+    import bisect
+
+    i = max(0, bisect.bisect_right(starts, window) - 1)
+    return by_first[starts[i]]
+
+
+def selection(profile, start_ns, end_ns, thread):
+    """The profile dict of a range and thread, and its duration in seconds."""
+    data = profile.profile_dict(start_ns, end_ns, thread)
+    return data, data["meta"]["duration_ns"] / 1e9
+
+
+def describe_functions(data):
+    strings = data["strings"]
+    return [{"name": strings[name], "file": strings[file], "first_line": first_line}
+            for name, file, first_line in data["functions"]]
+
+
+def flame(profile, start_ns=None, end_ns=None, thread=None, weight="wall", by_line=False):
+    data, seconds = selection(profile, start_ns, end_ns, thread)
+    weights = calltree.series(data, weight)
+    tree = calltree.call_tree(data, [weights], by_line)
+    return {
+        "functions": describe_functions(data),
+        "nodes": {"parent": tree["parent"], "function": tree["function"], "line": tree["line"],
+                  "self": tree["self"][0], "total": tree["total"][0]},
+        "weight": weight,
+        "seconds": seconds,
+        "samples": sum(record[2] for record in data["records"]),
+        "start_unix_ns": data["meta"]["start_unix_ns"],
+        "duration_ns": data["meta"]["duration_ns"],
+    }
+
+
+def functions(profile, start_ns=None, end_ns=None, thread=None, weight="wall", by_line=False):
+    """Rows [function, line, self, total] sorted by self then total, largest first, with the
+    grand total (the sum over every stack) for percentages."""
+    data, seconds = selection(profile, start_ns, end_ns, thread)
+    weights = calltree.series(data, weight)
+    sums = calltree.per_function(data, weights, by_line)
+    rows = sorted(([function, line, s, t] for (function, line), (s, t) in sums.items()),
+                  key=lambda row: (-row[2], -row[3], row[0], row[1]))
+    return {
+        "functions": describe_functions(data),
+        "rows": rows,
+        "grand_total": sum(weights.values()),
+        "weight": weight,
+        "seconds": seconds,
+    }
+
+
+def source(profile, path, start_ns=None, end_ns=None, thread=None, weight="wall"):
+    """The stored text of `path` with [line, self, total] per sampled line, or None when the
+    profile holds no file of that path (the HTTP layer answers 404: it serves nothing else)."""
+    text = profile.source(path)
+    if text is None:
+        return None
+    data, seconds = selection(profile, start_ns, end_ns, thread)
+    weights = calltree.series(data, weight)
+    lines = []
+    if path in data["strings"]:
+        sums = calltree.per_line_of_file(data, weights, data["strings"].index(path))
+        lines = sorted([line, s, t] for line, (s, t) in sums.items())
+    hottest = max(lines, key=lambda row: (row[1], row[2]))[0] if lines else None
+    return {"path": path, "text": text, "lines": lines, "hottest_line": hottest,
+            "grand_total": sum(weights.values()), "weight": weight, "seconds": seconds}
+
+
+def diff(profile, base, comparison, thread=None, weight="wall", by_line=False):
+    """Baseline and comparison ranges ((start_ns, end_ns) each) merged into one tree whose nodes
+    carry both weights, and the functions sorted by the change of their self time per second
+    (growth first). Weights are raw; divide by base_seconds / seconds to compare rates."""
+    base_data, base_seconds = selection(profile, base[0], base[1], thread)
+    data, seconds = selection(profile, comparison[0], comparison[1], thread)
+    merged, base_map, cmp_map = merge_profiles(base_data, data)
+    base_weights = {base_map[s]: w for s, w in calltree.series(base_data, weight).items()}
+    cmp_weights = {cmp_map[s]: w for s, w in calltree.series(data, weight).items()}
+    tree = calltree.call_tree(merged, [base_weights, cmp_weights], by_line)
+    base_sums = calltree.per_function(merged, base_weights, by_line)
+    cmp_sums = calltree.per_function(merged, cmp_weights, by_line)
+    rows = []
+    for key in set(base_sums) | set(cmp_sums):
+        b = base_sums.get(key, (0, 0))
+        c = cmp_sums.get(key, (0, 0))
+        change = rate(c[0], seconds) - rate(b[0], base_seconds)
+        total_change = rate(c[1], seconds) - rate(b[1], base_seconds)
+        rows.append([key[0], key[1], b[0], b[1], c[0], c[1], change, total_change])
+    rows.sort(key=lambda row: (-row[6], -row[7], row[0], row[1]))
+    return {
+        "functions": describe_functions(merged),
+        "nodes": {"parent": tree["parent"], "function": tree["function"], "line": tree["line"],
+                  "base_self": tree["self"][0], "base_total": tree["total"][0],
+                  "self": tree["self"][1], "total": tree["total"][1]},
+        "rows": rows,
+        "base_seconds": base_seconds,
+        "seconds": seconds,
+        "weight": weight,
+    }
+
+
+def rate(value, seconds):
+    return value / seconds if seconds > 0 else 0.0
+
+
+def merge_profiles(a, b):
+    """One profile dict holding the functions, frames and stacks of both (records left empty), and
+    {stack index in a: merged index}, {stack index in b: merged index}."""
+    strings, functions, frames, stacks = [], [], [], []
+    string_ids, function_ids, frame_ids, stack_ids = {}, {}, {}, {}
+
+    def intern(table, ids, value):
+        if value not in ids:
+            ids[value] = len(table)
+            table.append(value)
+        return ids[value]
+
+    maps = []
+    for data in (a, b):
+        s = [intern(strings, string_ids, text) for text in data["strings"]]
+        f = [intern(functions, function_ids, (s[name], s[file], first)) for name, file, first in data["functions"]]
+        fr = [intern(frames, frame_ids, (f[function], line)) for function, line in data["frames"]]
+        maps.append({i: intern(stacks, stack_ids, tuple(fr[x] for x in stack)) for i, stack in enumerate(data["stacks"])})
+    merged = {"strings": strings, "functions": functions, "frames": frames,
+              "stacks": [list(stack) for stack in stacks], "records": [], "threads": []}
+    return merged, maps[0], maps[1]
