@@ -14,8 +14,10 @@ real flamegraph.js from a local server) and times, with performance.now():
   - zoom: a real click on the widest frame at depth 2, until the next frame;
   - hover: one mousemove hit test with the tooltip update.
 (2) API. With --day (the 24 h file of benchmarks/bench_storage_write.py; 86,400 windows x ~50
-records), each round asks every route once, in turn (interleaved), through the real HTTP server on
-127.0.0.1 (urllib, no gzip), and times the whole request.
+records), each round asks every route once, in turn, of two real HTTP servers on 127.0.0.1
+(urllib, no gzip), interleaved: one whose answer cache is off (cold: every request queries the
+file) and the normal one (warm: the same question again, answered from its cache while the file
+has not changed). It times the whole request.
 Each figure: median [min-max] of the rounds.
 """
 
@@ -206,20 +208,34 @@ def bench_api(day_path, rounds):
         "diff, first half vs second half of the day": "/api/diff?base_end=%d&start=%d" % (
             start + (end - start) // 2, start + (end - start) // 2),
     }
-    dashboard = Dashboard(day_path, port=0).start()
-    times = {name: [] for name in routes}
+    from loopscope.server.cache import ResponseCache
+
+    # cold: a server whose cache keeps nothing (every request queries the file); warm: the normal
+    # server asked the same again (a second view of the same selection, a reload, another browser)
+    cold_server = Dashboard(day_path, port=0).start()
+    cold_server.cache = ResponseCache(max_entries=0)
+    warm_server = Dashboard(day_path, port=0).start()
+    times = {(kind, name): [] for kind in ("cold", "warm") for name in routes}
     sizes = {}
     try:
         for _ in range(rounds):
             for name, path in routes.items():
-                t = time.perf_counter()
-                with urllib.request.urlopen("http://127.0.0.1:%d%s" % (dashboard.port, path)) as response:
-                    body = response.read()
-                times[name].append((time.perf_counter() - t) * 1e3)
-                sizes[name] = len(body)
+                for kind, server in (("cold", cold_server), ("warm", warm_server)):
+                    t = time.perf_counter()
+                    with urllib.request.urlopen("http://127.0.0.1:%d%s" % (server.port, path)) as response:
+                        body = response.read()
+                    if kind == "warm" and len(times[(kind, name)]) == 0:
+                        # the first warm request fills the cache: ask again for the warm figure
+                        t = time.perf_counter()
+                        with urllib.request.urlopen("http://127.0.0.1:%d%s" % (server.port, path)) as response:
+                            body = response.read()
+                    times[(kind, name)].append((time.perf_counter() - t) * 1e3)
+                    sizes[name] = len(body)
     finally:
-        dashboard.close()
-    return {name: dict(summarize(values), bytes=sizes[name]) for name, values in times.items()}
+        cold_server.close()
+        warm_server.close()
+    return {name: {"cold": summarize(times[("cold", name)]), "warm": summarize(times[("warm", name)]),
+                   "bytes": sizes[name]} for name in routes}
 
 
 def main():
@@ -242,9 +258,9 @@ def main():
         print("  %-45s %s" % (label, fmt(flame[key])))
     if args.day:
         out["api"] = bench_api(args.day, args.rounds)
-        print("API on %s (HTTP, whole request):" % args.day)
+        print("API on %s (HTTP, whole request; cold = no cache, warm = answered from the cache):" % args.day)
         for name, s in out["api"].items():
-            print("  %-45s %s  (%d bytes)" % (name, fmt(s), s["bytes"]))
+            print("  %-45s cold %s  warm %s  (%d bytes)" % (name, fmt(s["cold"]), fmt(s["warm"]), s["bytes"]))
     if args.json:
         with open(args.json, "w") as f:
             json.dump(out, f, indent=1)

@@ -9,6 +9,7 @@
 #include <Python.h>
 #include <structmember.h>
 
+#include "_engine_calltree.h"
 #include "_engine_export.h"
 #include "_engine_sampler.h"
 #include "_engine_types.h"
@@ -294,6 +295,8 @@ static PyMethodDef module_methods[] = {
 	{"linetable_decode", linetable_decode, METH_VARARGS,
 	 "linetable_decode(kind, table, firstlineno) -> [(start, end, line)]"},
 	{"error_message", error_message, METH_O, "error_message(code) -> str"},
+	{"call_tree", engine_call_tree, METH_VARARGS,
+	 "call_tree(stack_offsets, stack_frames, frame_key, key_rank, weights, n_series) -> dict (see _engine_calltree.c)"},
 	{"export", (PyCFunction)(void (*)(void))engine_export, METH_VARARGS | METH_KEYWORDS,
 	 "export(format, profile, weight=0, lines=True) -> bytes (see _engine_export.c for the profile's shape)"},
 	{NULL, NULL, 0, NULL},

@@ -70,7 +70,8 @@ def frames_named(page, canvas_id, name):
 
 
 def table_names(page, selector="#functions"):
-    return page.eval_on_selector_all(selector + " tbody td.name", "cells => cells.map(c => c.textContent)")
+    cells = " tbody td.name .fn" if selector == "#functions" else " tbody td.name"
+    return page.eval_on_selector_all(selector + cells, "cells => cells.map(c => c.textContent)")
 
 
 def main_thread_value(page):
@@ -176,7 +177,7 @@ def test_diff_shows_slow_as_the_top_growth(page, dashboard):
 def test_source_view_marks_the_hottest_line(page, dashboard):
     open_dashboard(page, dashboard.url)
     choose(page, "thread", main_thread_value(page))
-    page.click("#functions tbody tr:has(td.name:text-is('slow'))")
+    page.click("#functions tbody tr:has(td.name .fn:text-is('slow'))")
     page.wait_for_selector("#source .line[data-line='%d']" % hot_line(), timeout=TIMEOUT_MS)
     assert page.text_content("#source-path") == SWITCH
     page.click("#hottest")

@@ -13,7 +13,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from recordings import SWITCH, hot_line, record_switch  # noqa: E402
 
 from loopscope.reports.html import request_key, write_report  # noqa: E402
-from loopscope.server import api, calltree  # noqa: E402
+from loopscope.server import api  # noqa: E402
 from loopscope.storage import Profile  # noqa: E402
 
 
@@ -72,6 +72,26 @@ def test_timeline_adds_up_to_the_windows(recording):
     for index, (native_id, _tid, _name) in enumerate(records["threads"]):
         expected = sum(r[2] for r in records["records"] if r[0] == index)
         assert sum(cell[0] for cell in threads[native_id]["bins"] if cell) == expected
+
+
+def test_timeline_of_a_schema_1_file_is_the_same(recording, tmp_path):
+    # files written before the time series tables: the reader adds windows and samples up instead
+    import shutil
+    import sqlite3
+
+    profile, _ = recording
+    old = str(tmp_path / "v1.lsp")
+    shutil.copy(profile.path, old)
+    db = sqlite3.connect(old)
+    db.execute("DROP TABLE window_rollups")
+    db.execute("DROP TABLE thread_series")
+    db.execute("DELETE FROM meta WHERE key = 'series_sizes'")
+    db.execute("PRAGMA user_version = 1")
+    db.commit()
+    db.close()
+    with Profile(old) as v1:
+        for points in (300, 3, 1):
+            assert get(v1, "/api/timeline", points=points) == get(profile, "/api/timeline", points=points)
 
 
 def test_flame_tree_is_the_merged_stacks(recording):
@@ -218,17 +238,3 @@ def test_html_report_embeds_the_api_answers(recording, tmp_path):
     assert not re.search(r'<(script|link|img)[^>]+(src|href)="(?!data:)', text)
     assert "Content-Security-Policy" in text and "connect-src 'none'" in text
     assert oct(os.stat(html_path).st_mode & 0o777) != oct(0o600)
-
-
-def test_calltree_counts_a_recursive_path_once_per_node():
-    # a(1) -> a(2) -> b: the tree has two a nodes, each with the stack's whole weight
-    data = {"strings": ["", "a", "b", "f.py"], "functions": [(1, 3, 1), (2, 3, 5)],
-            "frames": [(0, 2), (0, 3), (1, 6)], "stacks": [[2, 1, 0], [0]],
-            "records": [(0, 0, 1, 10, 0, 0, 0), (0, 1, 1, 5, 0, 0, 0)], "threads": [(1, 1, "t")]}
-    weights = calltree.series(data, "wall")
-    tree = calltree.call_tree(data, [weights])
-    assert tree["total"][0] == [15, 15, 10, 10]
-    assert tree["self"][0] == [0, 5, 0, 10]
-    sums = calltree.per_function(data, weights)
-    assert sums[(0, 0)] == [5, 15]  # a: inclusive once per stack, not twice
-    assert sums[(1, 0)] == [10, 10]

@@ -244,3 +244,39 @@ def test_report_command_writes_html_and_refuses_bad_files(profile_path, tmp_path
     assert done.returncode == 1 and "loopscope: error:" in done.stderr and str(bad) in done.stderr
     done = run_loopscope("report", str(tmp_path / "missing.lsp"))
     assert done.returncode == 1 and "does not exist" in done.stderr
+
+
+def test_answers_follow_a_file_being_written(tmp_path):
+    # the server keeps answers, but a new window in the file is a new answer (no stale view)
+    from loopscope.storage import ProfileWriter
+
+    start = 1_700_000_000 * 10**9
+    meta = {"command": ["python", "app.py"], "pid": 1, "python_version": "3.11.7", "hexversion": 0x30B07F0,
+            "rate_hz": 100, "window_s": 1.0, "mode": "wall", "start_unix_ns": start}
+    writer = ProfileWriter(str(tmp_path / "growing.lsp"), meta, read_sources=False)
+    writer.add_interned({"strings": [(0, ""), (1, "work"), (2, "/app.py")], "functions": [(0, 1, 2, 1)],
+                         "frames": [(0, 0, 3)], "stacks": [(0, [0])], "threads": [(0, 10, 10, "MainThread")]})
+
+    def add(index):
+        writer.add_window({"index": index, "start_unix_ns": start + index * 10**9,
+                           "end_unix_ns": start + (index + 1) * 10**9, "samples": 100, "late": 0, "failed": 0,
+                           "process_cpu_ns": 0, "records": [(0, 0, 100, 10**9, 0, 0, 0)]})
+
+    add(0)
+    dashboard = Dashboard(writer.path, port=0).start()
+    try:
+        def root_total():
+            status, _, body = request(dashboard, "/api/flame")
+            assert status == 200
+            return json.loads(body)["nodes"]["total"][0]
+
+        assert root_total() == 10**9
+        assert root_total() == 10**9  # from the cache
+        add(1)
+        assert root_total() == 2 * 10**9
+        writer.close()
+        status, _, body = request(dashboard, "/api/summary")
+        assert json.loads(body)["finished"] is True
+        assert dashboard.cache.hits >= 1
+    finally:
+        dashboard.close()

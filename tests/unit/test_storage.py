@@ -21,7 +21,7 @@ import time
 import pytest
 
 import loopscope
-from loopscope.storage import Profile, ProfileError, ProfileWriter, timespec
+from loopscope.storage import SCHEMA_VERSION, Profile, ProfileError, ProfileWriter, timespec
 from loopscope.storage import writer as writer_module
 
 START = 1_700_000_000 * 10**9
@@ -444,7 +444,7 @@ def test_newer_schema_is_refused_with_both_versions(tmp_path):
     db.commit()
     db.close()
     with pytest.raises(ProfileError, match=r"written by a newer loopscope \(9.0.0\) \(profile schema 99\); this "
-                                           r"loopscope \(.*\) reads schema 1 and older: upgrade loopscope"):
+                                           r"loopscope \(.*\) reads schema %d and older: upgrade loopscope" % SCHEMA_VERSION):
         Profile(path)
 
 
@@ -512,3 +512,42 @@ def test_timespec_clock_times_are_the_first_after_the_start(monkeypatch):
 def test_timespec_refuses_other_text(text):
     with pytest.raises(ValueError, match="cannot read time"):
         timespec.parse(text, START)
+
+
+@pytest.mark.parametrize("closed", [True, False])
+def test_timeline_bins_add_up_whole_buckets(tmp_path, monkeypatch, closed):
+    # tiny bucket sizes so that 300 windows use every size; a gap, and a writer still open
+    monkeypatch.setattr(writer_module, "ROLLUP_SIZES", (3, 12, 48))
+    monkeypatch.setattr(writer_module, "SERIES_SIZES", (1, 3, 12, 48))
+    windows = [i for i in range(300) if i not in (50, 51)]
+    writer = write_profile(tmp_path / "t.lsp", windows, close=closed)
+    profile = Profile(tmp_path / "t.lsp")
+    for points in (1000, 300, 97, 25, 6, 1):
+        timeline = profile.timeline(points=points)
+        step = timeline["step_windows"]
+        assert step >= 300 / points and len(timeline["bins"]) <= points
+        assert step in (1, 2) or step % 3 == 0  # whole buckets of the size it uses
+        bins = [sorted(i for i in windows if i // step == k) for k in sorted({i // step for i in windows})]
+        assert [b["windows"] for b in timeline["bins"]] == [len(b) for b in bins]
+        for got, members in zip(timeline["bins"], bins):
+            assert got["samples"] == sum(make_window(i)["samples"] for i in members)
+            assert got["late"] == sum(make_window(i)["late"] for i in members)
+            assert got["start_unix_ns"] == START + members[0] * SECOND
+            assert got["end_unix_ns"] == START + (members[-1] + 1) * SECOND
+        for thread in (MAIN, WORKER):
+            expected = {}
+            for position, members in enumerate(bins):
+                sums = [0] * 5
+                for i in members:
+                    for record in records_for(i):
+                        if record[0] == thread:
+                            sums = [a + b for a, b in zip(sums, record[2:])]
+                if any(sums):
+                    expected[position] = tuple(sums)
+            assert timeline["threads"][thread] == expected, (points, thread)
+    # a range takes the bins of the windows it overlaps
+    part = profile.timeline(START + 100 * SECOND, START + 160 * SECOND, points=60)
+    assert part["bins"][0]["start_unix_ns"] == START + 100 * SECOND
+    assert sum(b["windows"] for b in part["bins"]) == 60
+    if not closed:
+        writer.close()

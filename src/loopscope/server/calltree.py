@@ -6,12 +6,18 @@ A *series* is {stack index: weight} for one selection (a time range and thread).
 over the same profile dict make one tree whose nodes carry a weight per series; the diff view uses
 two (baseline, comparison).
 
-call_tree() returns the nodes in depth-first order, children sorted by function name (then line),
-as parallel lists, so a client lays a flame graph out in one pass:
+call_tree() returns the nodes in depth-first order, as parallel lists (siblings by function name,
+then file, then line), so a client lays a flame graph out in one pass:
     parent[i] < i (the root, 0, has parent -1), function[i] (index into the profile's functions,
     -1 for the root), line[i] (0 when the tree is by function), self[k][i], total[k][i] per series k.
-Stacks are stored leaf first; the tree is root first.
+Stacks are stored leaf first; the tree is root first. The merging runs in C
+(src/engine/calltree.c); this module maps the profile's functions and lines to its keys and ranks.
 """
+
+import itertools
+from array import array
+
+from loopscope import _engine
 
 WEIGHT_INDEX = {"samples": 2, "wall": 3, "cpu": 4}
 
@@ -34,66 +40,59 @@ def series(profile, weight, threads=None):
 
 def call_tree(profile, all_series, by_line=False):
     """The merged call tree of the series (see the module docstring) as a dict of lists."""
-    frames = profile["frames"]
-    n_series = len(all_series)
-    node_key = frames if by_line else [(function, 0) for function, _ in frames]
-    children = {}          # (parent node, (function, line)) -> node
-    parent, key = [-1], [(-1, 0)]
-    self_w = [[0] for _ in all_series]
-    total_w = [[0] for _ in all_series]
-    stack_path = {}        # stack index -> the nodes on its path, root first
-    stacks = profile["stacks"]
-    for k, weights in enumerate(all_series):
-        for stack, value in weights.items():
-            path = stack_path.get(stack)
-            if path is None:
-                path = []
-                node = 0
-                for frame in reversed(stacks[stack]):
-                    child_key = (node, node_key[frame])
-                    child = children.get(child_key)
-                    if child is None:
-                        child = len(parent)
-                        children[child_key] = child
-                        parent.append(node)
-                        key.append(node_key[frame])
-                        for lists in (self_w, total_w):
-                            for column in lists:
-                                column.append(0)
-                    path.append(child)
-                    node = child
-                stack_path[stack] = path
-            totals = total_w[k]
-            totals[0] += value
-            for node in path:
-                totals[node] += value
-            self_w[k][path[-1] if path else 0] += value
-    order = depth_first_order(parent, key, profile)
-    new_index = {old: new for new, old in enumerate(order)}
-    return {
-        "parent": [new_index[parent[old]] if parent[old] >= 0 else -1 for old in order],
-        "function": [key[old][0] for old in order],
-        "line": [key[old][1] for old in order],
-        "self": [[column[old] for old in order] for column in self_w],
-        "total": [[column[old] for old in order] for column in total_w],
-        "series": n_series,
+    return analyse(profile, all_series, by_line)[0]
+
+
+def analyse(profile, all_series, by_line=False):
+    """(the call tree of the series, [per-key sums of each series]) from one pass of the C builder;
+    the sums are as per_function() returns them."""
+    tree, key_function, key_line = build(profile, all_series, by_line)
+    result = {
+        "parent": tree["parent"],
+        "function": [key_function[k] if k >= 0 else -1 for k in tree["key"]],
+        "line": [key_line[k] if k >= 0 else 0 for k in tree["key"]],
+        "self": tree["self"],
+        "total": tree["total"],
+        "series": len(all_series),
     }
+    sums = [{(key_function[k], key_line[k]): [self_w[k], total_w[k]] for k in range(len(total_w)) if total_w[k]}
+            for self_w, total_w in zip(tree["key_self"], tree["key_total"])]
+    return result, sums
 
 
-def depth_first_order(parent, key, profile):
-    """Node indices root first, each node's children sorted by (function name, line)."""
-    names = function_names(profile)
-    kids = [[] for _ in parent]
-    for node in range(1, len(parent)):
-        kids[parent[node]].append(node)
-    order, todo = [], [0]
-    while todo:
-        node = todo.pop()
-        order.append(node)
-        if kids[node]:
-            ordered = sorted(kids[node], key=lambda c: (names[key[c][0]], key[c][1]))
-            todo.extend(reversed(ordered))
-    return order
+def build(profile, all_series, by_line, frame_key=None, key_rank=None):
+    """Run the C builder (loopscope._engine.call_tree) over the profile's stacks and the series.
+    Keys are functions, or frames (function and line) when by_line, unless frame_key and key_rank
+    are given. Returns (its answer, key -> function, key -> line)."""
+    frames = profile["frames"]
+    stacks = profile["stacks"]
+    if frame_key is None:
+        names = function_names(profile)
+        if by_line:
+            frame_key = array("I", range(len(frames)))
+            key_function = [function for function, _ in frames]
+            key_line = [line for _, line in frames]
+        else:
+            frame_key = array("I", (function for function, _ in frames))
+            key_function = list(range(len(profile["functions"])))
+            key_line = [0] * len(key_function)
+        files = [profile["strings"][file] for _, file, _ in profile["functions"]]
+        order = sorted(range(len(key_function)),
+                       key=lambda k: (names[key_function[k]], files[key_function[k]], key_line[k], key_function[k]))
+        key_rank = array("I", [0]) * len(order)
+        for rank, k in enumerate(order):
+            key_rank[k] = rank
+    else:
+        key_function = key_line = None
+    offsets = array("I", itertools.accumulate(map(len, stacks), initial=0))
+    flat = array("I", itertools.chain.from_iterable(stacks))
+    weights = array("Q", [0]) * (len(all_series) * len(stacks))
+    for k, series_weights in enumerate(all_series):
+        base = k * len(stacks)
+        for stack, value in series_weights.items():
+            weights[base + stack] = value
+    tree = _engine.call_tree(offsets, flat, frame_key, key_rank, weights, len(all_series))
+    return tree, key_function, key_line
 
 
 def function_names(profile):
@@ -104,20 +103,7 @@ def function_names(profile):
 def per_function(profile, weights, by_line=False):
     """{(function, line or 0): [self, total]} over one series; a function (or line) that appears
     twice in a stack (recursion) counts once in its total."""
-    frames = profile["frames"]
-    stacks = profile["stacks"]
-    sums = {}
-    for stack, value in weights.items():
-        frame_list = stacks[stack]
-        keys = [frames[f] if by_line else (frames[f][0], 0) for f in frame_list]
-        keys = [tuple(k) for k in keys]
-        for k in set(keys):
-            entry = sums.get(k)
-            if entry is None:
-                entry = sums[k] = [0, 0]
-            entry[1] += value
-        sums[keys[0]][0] += value
-    return sums
+    return analyse(profile, [weights], by_line)[1][0]
 
 
 def per_line_of_file(profile, weights, file_index):
@@ -125,17 +111,10 @@ def per_line_of_file(profile, weights, file_index):
     line is the leaf, total when it is anywhere in the stack (once per stack)."""
     frames = profile["frames"]
     functions = profile["functions"]
-    stacks = profile["stacks"]
-    in_file = {f for f, (function, _) in enumerate(frames) if functions[function][1] == file_index}
-    sums = {}
-    for stack, value in weights.items():
-        frame_list = stacks[stack]
-        lines = {frames[f][1] for f in frame_list if f in in_file}
-        for line in lines:
-            entry = sums.get(line)
-            if entry is None:
-                entry = sums[line] = [0, 0]
-            entry[1] += value
-        if frame_list[0] in in_file:
-            sums[frames[frame_list[0]][1]][0] += value
-    return sums
+    in_file = [functions[function][1] == file_index for function, _ in frames]
+    other = max([line for (_, line), inside in zip(frames, in_file) if inside] + [0]) + 1
+    frame_key = array("I", (line if inside else other for (_, line), inside in zip(frames, in_file)))
+    key_rank = array("I", range(other + 1))
+    tree, _, _ = build(profile, [weights], False, frame_key, key_rank)
+    self_w, total_w = tree["key_self"][0], tree["key_total"][0]
+    return {line: [self_w[line], total_w[line]] for line in range(other) if total_w[line]}

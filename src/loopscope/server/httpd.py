@@ -25,6 +25,7 @@ import time
 import urllib.parse
 
 from loopscope.server import api, assets, security
+from loopscope.server.cache import ResponseCache
 from loopscope.storage import Profile, ProfileError
 
 FIRST_PORT = 8765
@@ -70,6 +71,7 @@ class Dashboard:
         self.token = security.token_for(host, token)
         self.pool = ProfilePool(profile_path)
         self.assets = assets.load()
+        self.cache = ResponseCache()
         self.stopping = threading.Event()
         self.streams = threading.BoundedSemaphore(MAX_EVENT_STREAMS)
         self.open_streams = 0
@@ -186,26 +188,36 @@ class RequestHandler(http.server.BaseHTTPRequestHandler):
     do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_POST
 
     def answer_api(self, path, params, head):
-        pool = self.dashboard.pool
+        """Answer from the cache when the file has not changed since the same question, else ask
+        api.dispatch and keep its encoded answer (plain and gzipped)."""
+        params.pop("token", None)
+        pool, cache = self.dashboard.pool, self.dashboard.cache
         try:
             profile = pool.acquire()
         except ProfileError as e:
             self.send_json(500, {"error": str(e)}, head)
             return
         try:
-            status, body = api.dispatch(profile, path, params)
+            key = cache.key(path, params, data_version(profile))
+            entry = cache.get(key)
+            if entry is None:
+                status, body = api.dispatch(profile, path, params)
+                entry = (status, encode(body))
+                if status == 200:
+                    cache.put(key, entry, len(entry[1]))
+            else:
+                entry = entry[0]
         finally:
             pool.release(profile)
-        self.send_json(status, body, head)
+        self.send_body(entry[0], "application/json", entry[1], head)
 
     def send_json(self, status, body, head=False):
-        data = json.dumps(body, separators=(",", ":"), allow_nan=False).encode()
-        self.send_body(status, "application/json", data, head)
+        self.send_body(status, "application/json", encode(body), head)
 
     def send_body(self, status, content_type, data, head=False, set_cookie=None, cache=False):
         encoding = None
         if len(data) >= GZIP_MIN_BYTES and "gzip" in self.headers.get("Accept-Encoding", ""):
-            data, encoding = gzip.compress(data, 5), "gzip"
+            data, encoding = gzip.compress(data, 1), "gzip"
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(data)))
@@ -262,6 +274,18 @@ class RequestHandler(http.server.BaseHTTPRequestHandler):
     def send_event(self, name, data):
         self.wfile.write(("event: %s\ndata: %s\n\n" % (name, json.dumps(data))).encode())
         self.wfile.flush()
+
+
+def encode(body):
+    return json.dumps(body, separators=(",", ":"), allow_nan=False).encode()
+
+
+def data_version(profile):
+    """What changes whenever the file's answers may: its window count and whether it has ended."""
+    try:
+        return profile.version()
+    except ProfileError:
+        return None
 
 
 def window_state(pool):

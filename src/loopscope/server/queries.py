@@ -16,13 +16,13 @@ thread's native id / name as Profile.profile_dict() takes it.
     diff(profile, base, comparison, thread, weight, by_line)  two ranges in one tree, per second
 """
 
+import os
+import threading
+from collections import OrderedDict
+
 from loopscope.server import calltree
 
 MAX_POINTS = 2000
-# past this many windows a timeline bin is at least one smallest rollup bucket, so a long range
-# adds up rollups rather than every window's rows
-RAW_WINDOWS_LIMIT = 3600
-SMALLEST_ROLLUP = 60
 
 
 def summary(profile):
@@ -47,50 +47,60 @@ def summary(profile):
 
 
 def timeline(profile, start_ns=None, end_ns=None, points=300):
-    """Bins of consecutive windows over the range: at most `points` of them (fewer when a long range
-    is added up by rollup buckets). Each bin: start/end, samples, samples_per_s, cpu_percent (of one
-    core, the whole process), late, failed, threads (how many had samples); and per thread, a list
-    per bin of [samples, cpu_ns, on_cpu, gil] (or null when the thread had no sample there)."""
+    """Bins of consecutive windows over the range (Profile.timeline): at most `points` of them.
+    Each bin: start/end, windows, samples, samples_per_s, cpu_percent (of one core, the whole
+    process), late, failed, threads (how many had samples); and per thread, a list per bin of
+    [samples, cpu_ns, on_cpu, gil] (null where the thread had no sample)."""
     points = max(1, min(int(points), MAX_POINTS))
-    count, first = profile.window_count(start_ns, end_ns)
-    if not count:
-        return {"step_windows": 1, "bins": [], "threads": []}
-    step = max(1, -(-count // points))
-    if count > RAW_WINDOWS_LIMIT and step < SMALLEST_ROLLUP:
-        step = SMALLEST_ROLLUP
-    bins = profile.window_bins(start_ns, end_ns, step)
-    by_first = {b["first_window"]: i for i, b in enumerate(bins)}
-    starts = sorted(by_first)
-    per_thread = {}
-    for first_window, thread, samples, _wall, cpu, on_cpu, gil in profile.thread_series(start_ns, end_ns, step):
-        slot = by_first.get(first + (first_window - first) // step * step)
-        if slot is None:
-            slot = nearest_bin(starts, by_first, first_window)
-        cells = per_thread.setdefault(thread, [None] * len(bins))
-        cell = cells[slot] or [0, 0, 0, 0]
-        cells[slot] = [cell[0] + samples, cell[1] + cpu, cell[2] + on_cpu, cell[3] + gil]
+    series = profile.timeline(start_ns, end_ns, points)
+    bins = series["bins"]
     for i, b in enumerate(bins):
         seconds = max(1, b["end_unix_ns"] - b["start_unix_ns"]) / 1e9
         b["samples_per_s"] = b["samples"] / seconds
         b["cpu_percent"] = 100.0 * b["process_cpu_ns"] / (seconds * 1e9)
-        b["threads"] = sum(1 for cells in per_thread.values() if cells[i])
-    names = {t["id"]: t for t in profile.threads()}
-    threads = [{"native_id": names[t]["native_id"], "name": names[t]["name"], "bins": cells}
-               for t, cells in sorted(per_thread.items()) if t in names]
-    return {"step_windows": step, "bins": bins, "threads": threads}
+        b["threads"] = sum(1 for cells in series["threads"].values() if i in cells)
+    described = {t["id"]: t for t in profile.threads()}
+    threads = []
+    for thread, cells in sorted(series["threads"].items()):
+        if thread not in described:
+            continue
+        row = [None] * len(bins)
+        for i, (samples, _wall, cpu, on_cpu, gil) in cells.items():
+            row[i] = [samples, cpu, on_cpu, gil]
+        threads.append({"native_id": described[thread]["native_id"], "name": described[thread]["name"], "bins": row})
+    return {"step_windows": series["step_windows"], "bins": bins, "threads": threads}
 
 
-def nearest_bin(starts, by_first, window):
-    """The bin holding `window` when it is not a bin's first window."""
-    import bisect
+class SelectionCache:
+    """The last few profile dicts, keyed by file, its version, range and thread: the flame graph,
+    the table and the source view of one selection are three requests but one query."""
 
-    i = max(0, bisect.bisect_right(starts, window) - 1)
-    return by_first[starts[i]]
+    def __init__(self, size=4):
+        self.size = size
+        self.entries = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, profile, start_ns, end_ns, thread):
+        key = (os.path.abspath(profile.path), profile.version(), start_ns, end_ns, thread)
+        with self.lock:
+            if key in self.entries:
+                self.entries.move_to_end(key)
+                return self.entries[key]
+        data = profile.profile_dict(start_ns, end_ns, thread)
+        with self.lock:
+            self.entries[key] = data
+            while len(self.entries) > self.size:
+                self.entries.popitem(last=False)
+        return data
+
+
+SELECTIONS = SelectionCache()
 
 
 def selection(profile, start_ns, end_ns, thread):
-    """The profile dict of a range and thread, and its duration in seconds."""
-    data = profile.profile_dict(start_ns, end_ns, thread)
+    """The profile dict of a range and thread (shared: callers must not change it), and its
+    duration in seconds."""
+    data = SELECTIONS.get(profile, start_ns, end_ns, thread)
     return data, data["meta"]["duration_ns"] / 1e9
 
 
@@ -159,9 +169,7 @@ def diff(profile, base, comparison, thread=None, weight="wall", by_line=False):
     merged, base_map, cmp_map = merge_profiles(base_data, data)
     base_weights = {base_map[s]: w for s, w in calltree.series(base_data, weight).items()}
     cmp_weights = {cmp_map[s]: w for s, w in calltree.series(data, weight).items()}
-    tree = calltree.call_tree(merged, [base_weights, cmp_weights], by_line)
-    base_sums = calltree.per_function(merged, base_weights, by_line)
-    cmp_sums = calltree.per_function(merged, cmp_weights, by_line)
+    tree, (base_sums, cmp_sums) = calltree.analyse(merged, [base_weights, cmp_weights], by_line)
     rows = []
     for key in set(base_sums) | set(cmp_sums):
         b = base_sums.get(key, (0, 0))

@@ -9,7 +9,7 @@
         profile.threads()             # [{id, native_id, thread_id, name}]
         profile.source(path)          # the file's text as it was profiled, or None
         profile.profile_dict(start_ns=None, end_ns=None, thread=None)
-        profile.window_bins(...), profile.thread_series(...)   # time series for the dashboard
+        profile.timeline(start_ns, end_ns, points)  # binned totals per window and per thread
 
 profile_dict() returns the dict that loopscope._engine.export() takes (see _engine_export.c):
 strings, functions, frames, stacks, threads, records and meta (pid, hexversion, period_ns,
@@ -29,6 +29,7 @@ Every error is a ProfileError with the file and the cause: missing file, not a l
 (not SQLite, or SQLite without our application id), written by a newer loopscope, or damaged.
 """
 
+import bisect
 import contextlib
 import functools
 import json
@@ -72,6 +73,7 @@ class Profile:
             self._db.close()
             raise
         self._rollup_sizes = sorted(self.meta.get("rollup_sizes", ()), reverse=True)
+        self._series_sizes = sorted(self.meta.get("series_sizes", ()))
 
     def __enter__(self):
         return self
@@ -114,6 +116,13 @@ class Profile:
         return self._db.execute("SELECT 1 FROM meta WHERE key = 'end_unix_ns'").fetchone() is not None
 
     @reporting_damage
+    def version(self):
+        """(index of the last window, whether the recording has ended): changes with every write
+        that can change an answer."""
+        last = self._db.execute("SELECT MAX(idx) FROM windows").fetchone()[0]
+        return last, self.finished()
+
+    @reporting_damage
     def windows(self, start_ns=None, end_ns=None):
         """The windows (all, or those overlapping [start_ns, end_ns)), in order, as dicts."""
         span = self._window_span(start_ns, end_ns)
@@ -152,6 +161,62 @@ class Profile:
         result = self._renumbered_tables(records)
         result["meta"] = self._export_meta(span, start_ns)
         return result
+
+    @reporting_damage
+    def timeline(self, start_ns=None, end_ns=None, points=300):
+        """The windows overlapping [start_ns, end_ns) added up in at most `points` bins of equal
+        numbers of windows: {"step_windows": windows per bin, "bins": [{start_unix_ns, end_unix_ns,
+        windows, samples, late, failed, process_cpu_ns}], "threads": {thread id: {bin position:
+        (samples, wall_ns, cpu_ns, on_cpu, gil)}}}.
+
+        Bins are aligned to multiples of step_windows from window 0, and step_windows to a bucket
+        size of the time series tables, so each bin adds up whole buckets (a few rows for a day);
+        the bins at the ends of a range may therefore reach a little past it. Files of schema 1
+        add up windows and samples instead."""
+        span = self._window_span(start_ns, end_ns)
+        if span is None:
+            return {"step_windows": 1, "bins": [], "threads": {}}
+        first, last = span
+        step = max(1, -(-(last - first + 1) // max(1, points)))
+        if not self._series_sizes:
+            return self._timeline_schema1(start_ns, end_ns, first, step)
+        size = max(s for s in self._series_sizes if s <= step)
+        step = -(-step // size) * size
+        keys = ("start_unix_ns", "end_unix_ns", "windows", "samples", "late", "failed", "process_cpu_ns")
+        if size == 1:
+            rows = self._db.execute(
+                "SELECT idx / ?1, MIN(start_unix_ns), MAX(end_unix_ns), COUNT(*), SUM(samples), SUM(late),"
+                " SUM(failed), SUM(process_cpu_ns) FROM windows WHERE idx BETWEEN ?2 AND ?3 GROUP BY 1 ORDER BY 1",
+                (step, first, last)).fetchall()
+        else:
+            rows = self._db.execute(
+                "SELECT bucket * size / ?1, MIN(start_unix_ns), MAX(end_unix_ns), SUM(windows), SUM(samples),"
+                " SUM(late), SUM(failed), SUM(process_cpu_ns) FROM window_rollups WHERE size = ?2"
+                " AND bucket BETWEEN ?3 AND ?4 GROUP BY 1 ORDER BY 1",
+                (step, size, first // size, last // size)).fetchall()
+        position = {row[0]: i for i, row in enumerate(rows)}
+        bins = [dict(zip(keys, row[1:])) for row in rows]
+        threads = {}
+        for number, thread, *weights in self._db.execute(
+                "SELECT bucket * size / ?1, thread_id, %s FROM thread_series WHERE size = ?2"
+                " AND bucket BETWEEN ?3 AND ?4 GROUP BY 1, 2" % WEIGHT_SUMS,
+                (step, size, first // size, last // size)):
+            if number in position:
+                threads.setdefault(thread, {})[position[number]] = tuple(weights)
+        return {"step_windows": step, "bins": bins, "threads": threads}
+
+    def _timeline_schema1(self, start_ns, end_ns, first, step):
+        """timeline() for a file without the time series tables: bins from the first window."""
+        bins = self.window_bins(start_ns, end_ns, step)
+        position = {b.pop("first_window"): i for i, b in enumerate(bins)}
+        starts = sorted(position)
+        threads = {}
+        for window, thread, *weights in self.thread_series(start_ns, end_ns, step):
+            i = bisect.bisect_right(starts, window) - 1
+            cells = threads.setdefault(thread, {})
+            old = cells.get(position[starts[max(i, 0)]], (0,) * len(weights))
+            cells[position[starts[max(i, 0)]]] = tuple(a + b for a, b in zip(old, weights))
+        return {"step_windows": step, "bins": bins, "threads": threads}
 
     @reporting_damage
     def thread_series(self, start_ns=None, end_ns=None, step_windows=1):

@@ -22,10 +22,17 @@ Tables (all ids come from the recorder, dense from 0 and stable for the whole re
                   the smallest size is written when complete; larger ones are brought up to date
                   each time a smallest bucket is complete, in the same transaction
   sources         the text of every Python file seen in a sample, for reports after the code changed
+  window_rollups  (schema 2) the windows' own totals (samples, late, failed, process CPU, bounds)
+                  summed over buckets of ROLLUP_SIZES windows, for timelines of long ranges
+  thread_series   (schema 2) each thread's weights summed over buckets of SERIES_SIZES windows
+                  (size 1 is per window), for per-thread timelines without reading every stack's row
+Both schema-2 tables are brought up to date with every window (a bucket's row grows as its windows
+come). A schema-1 file lacks them; the reader then adds the same series up from windows, samples
+and rollups, more slowly.
 """
 
 APPLICATION_ID = 0x4C535046  # "LSPF"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 # Windows per rollup bucket, smallest first; each size divides the next. With 1 s windows these are
 # 1 and 10 minutes, 1 and 6 hours: a range then needs at most a few buckets of each size. A file
@@ -33,6 +40,9 @@ SCHEMA_VERSION = 1
 ROLLUP_SIZES = (60, 600, 3600, 21600)
 
 WEIGHTS = ("samples", "wall_ns", "cpu_ns", "on_cpu", "gil")
+
+# bucket sizes (in windows) of thread_series: every window, then the rollup sizes
+SERIES_SIZES = (1,) + ROLLUP_SIZES
 
 TABLES = """
 CREATE TABLE meta (
@@ -104,6 +114,29 @@ CREATE TABLE rollup_buckets (
     first_window INTEGER NOT NULL,
     last_window INTEGER NOT NULL,
     PRIMARY KEY (size, bucket)
+) WITHOUT ROWID;
+CREATE TABLE window_rollups (
+    size INTEGER NOT NULL,
+    bucket INTEGER NOT NULL,
+    windows INTEGER NOT NULL,
+    start_unix_ns INTEGER NOT NULL,
+    end_unix_ns INTEGER NOT NULL,
+    samples INTEGER NOT NULL,
+    late INTEGER NOT NULL,
+    failed INTEGER NOT NULL,
+    process_cpu_ns INTEGER NOT NULL,
+    PRIMARY KEY (size, bucket)
+) WITHOUT ROWID;
+CREATE TABLE thread_series (
+    size INTEGER NOT NULL,
+    bucket INTEGER NOT NULL,
+    thread_id INTEGER NOT NULL,
+    samples INTEGER NOT NULL,
+    wall_ns INTEGER NOT NULL,
+    cpu_ns INTEGER NOT NULL,
+    on_cpu INTEGER NOT NULL,
+    gil INTEGER NOT NULL,
+    PRIMARY KEY (size, bucket, thread_id)
 ) WITHOUT ROWID;
 CREATE TABLE sources (
     path TEXT PRIMARY KEY,

@@ -45,7 +45,7 @@ import sqlite3
 import time
 
 from loopscope import __version__
-from loopscope.storage.schema import ROLLUP_SIZES, WEIGHTS, ProfileError, create_tables, to_signed64
+from loopscope.storage.schema import ROLLUP_SIZES, SERIES_SIZES, WEIGHTS, ProfileError, create_tables, to_signed64
 
 REQUIRED_META = ("command", "pid", "python_version", "hexversion", "rate_hz", "window_s", "mode",
                  "start_unix_ns")
@@ -140,6 +140,7 @@ class ProfileWriter:
         db.executemany("INSERT INTO samples VALUES (%d, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT"
                        " (window_idx, thread_id, stack_id) DO UPDATE SET %s" % (index, ADD_EXCLUDED),
                        window["records"])
+        add_to_series(db, index, window)
 
     @reporting_write_errors
     def add_source(self, path):
@@ -254,6 +255,33 @@ class Rollups:
         self.open = state
 
 
+WINDOW_ROLLUP_UPSERT = (
+    "INSERT INTO window_rollups VALUES (?, ?, 1, ?, ?, ?, ?, ?, ?) ON CONFLICT (size, bucket) DO UPDATE SET"
+    " windows = windows + 1, start_unix_ns = MIN(start_unix_ns, excluded.start_unix_ns),"
+    " end_unix_ns = MAX(end_unix_ns, excluded.end_unix_ns), samples = samples + excluded.samples,"
+    " late = late + excluded.late, failed = failed + excluded.failed,"
+    " process_cpu_ns = process_cpu_ns + excluded.process_cpu_ns")
+THREAD_SERIES_UPSERT = ("INSERT INTO thread_series VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+                        " ON CONFLICT (size, bucket, thread_id) DO UPDATE SET %s" % ADD_EXCLUDED)
+
+
+def add_to_series(db, index, window):
+    """Add one window to the time series tables (window_rollups, thread_series)."""
+    db.executemany(WINDOW_ROLLUP_UPSERT, [
+        (size, index // size, window["start_unix_ns"], window["end_unix_ns"], window["samples"],
+         window["late"], window["failed"], window["process_cpu_ns"]) for size in ROLLUP_SIZES])
+    per_thread = {}
+    for record in window["records"]:
+        sums = per_thread.get(record[0])
+        if sums is None:
+            per_thread[record[0]] = list(record[2:7])
+        else:
+            for k in range(5):
+                sums[k] += record[2 + k]
+    db.executemany(THREAD_SERIES_UPSERT, [
+        (size, index // size, thread) + tuple(sums) for size in SERIES_SIZES for thread, sums in per_thread.items()])
+
+
 def frames_to_text(frames):
     """A stack's frame ids as stored: a JSON array, leaf first."""
     return "[" + ",".join(str(int(f)) for f in frames) + "]"
@@ -289,6 +317,7 @@ def complete_meta(meta):
     meta.setdefault("loopscope_version", __version__)
     meta.setdefault("host", socket.gethostname())
     meta["rollup_sizes"] = list(ROLLUP_SIZES)
+    meta["series_sizes"] = list(SERIES_SIZES)
     return meta
 
 

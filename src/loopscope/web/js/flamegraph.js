@@ -134,10 +134,10 @@ export class FlameGraph {
       this.drawnFrames = 0;
       return;
     }
-    const { x, depth, end, maxDepth, names } = this.layoutData;
+    const { x, depth, end, names } = this.layoutData;
     const { function: fn, line } = this.data.nodes;
     const total = this.widths;
-    const rows = Math.min(maxDepth + 1, MAX_ROWS);
+    const rows = Math.min(this.visibleDepth(width) + 1, MAX_ROWS);
     const height = rows * ROW + 2;
     if (canvas.width !== Math.round(width * ratio) || canvas.height !== Math.round(height * ratio)) {
       canvas.width = Math.round(width * ratio);
@@ -176,6 +176,21 @@ export class FlameGraph {
     this.rects = rects;
     this.drawnFrames = drawn;
     canvas.dataset.frames = String(drawn);
+  }
+
+  // the depth of the deepest frame of the zoomed subtree wide enough to draw: the graph's height
+  visibleDepth(width) {
+    const { depth, end } = this.layoutData;
+    const total = this.widths;
+    const z = this.zoom;
+    const scale = width / total[z];
+    let deepest = depth[z];
+    for (let i = z; i < end[z];) {
+      if (total[i] * scale < MIN_WIDTH_PX) { i = end[i]; continue; }
+      if (depth[i] > deepest) deepest = depth[i];
+      i++;
+    }
+    return deepest;
   }
 
   drawFrame(ctx, rects, i, left, w, y, name, line, charWidth, colors, search, ancestor) {

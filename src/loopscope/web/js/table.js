@@ -5,8 +5,7 @@ import { el, formatPercent, formatWeight, shortFile } from './format.js';
 
 const MAX_ROWS = 500;
 const COLUMNS = [
-  { key: 'name', label: 'Function', cls: 'name' },
-  { key: 'file', label: 'File:line', cls: 'file' },
+  { key: 'name', label: 'Function (file:line)', cls: 'name' },
   { key: 'self', label: 'Self', cls: 'num' },
   { key: 'selfShare', label: 'Self %', cls: 'num' },
   { key: 'total', label: 'Total', cls: 'num' },
@@ -59,8 +58,7 @@ export class FunctionTable {
     const weight = this.data.weight;
     const body = rows.slice(0, MAX_ROWS).map((r) => {
       const tr = el('tr', { title: r.file + ':' + r.line }, [
-        el('td', { class: 'name', text: r.name }),
-        el('td', { class: 'file', text: shortFile(r.file) + ':' + r.line }),
+        el('td', { class: 'name' }, [el('span', { class: 'fn', text: r.name }), el('span', { class: 'where', text: shortFile(r.file) + ':' + r.line })]),
         el('td', { class: 'num', text: formatWeight(r.self, weight) }),
         el('td', { class: 'num' }, [el('span', { class: 'bar' }), formatPercent(r.self, this.data.grand_total)]),
         el('td', { class: 'num', text: formatWeight(r.total, weight) }),
@@ -74,7 +72,7 @@ export class FunctionTable {
       });
       return tr;
     });
-    const note = rows.length > MAX_ROWS ? [el('tr', null, [el('td', { colSpan: 6, class: 'muted', text: (rows.length - MAX_ROWS) + ' more rows: filter to see them' })])] : [];
+    const note = rows.length > MAX_ROWS ? [el('tr', null, [el('td', { colSpan: 5, class: 'muted', text: (rows.length - MAX_ROWS) + ' more rows: filter to see them' })])] : [];
     this.table.replaceChildren(el('thead', null, [head]), el('tbody', null, body.concat(note)));
   }
 }
