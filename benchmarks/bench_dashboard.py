@@ -212,6 +212,7 @@ def bench_api(day_path, rounds):
 
     # cold: a server whose cache keeps nothing (every request queries the file); warm: the normal
     # server asked the same again (a second view of the same selection, a reload, another browser)
+    selection_cache_size = queries.SELECTIONS.size
     cold_server = Dashboard(day_path, port=0).start()
     cold_server.cache = ResponseCache(max_entries=0)
     warm_server = Dashboard(day_path, port=0).start()
@@ -221,6 +222,9 @@ def bench_api(day_path, rounds):
         for _ in range(rounds):
             for name, path in routes.items():
                 for kind, server in (("cold", cold_server), ("warm", warm_server)):
+                    # the servers share this process's selection cache: off and empty for cold
+                    queries.SELECTIONS.entries.clear()
+                    queries.SELECTIONS.size = 0 if kind == "cold" else selection_cache_size
                     t = time.perf_counter()
                     with urllib.request.urlopen("http://127.0.0.1:%d%s" % (server.port, path)) as response:
                         body = response.read()
@@ -232,6 +236,7 @@ def bench_api(day_path, rounds):
                     times[(kind, name)].append((time.perf_counter() - t) * 1e3)
                     sizes[name] = len(body)
     finally:
+        queries.SELECTIONS.size = selection_cache_size
         cold_server.close()
         warm_server.close()
     return {name: {"cold": summarize(times[("cold", name)]), "warm": summarize(times[("warm", name)]),

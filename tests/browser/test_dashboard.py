@@ -236,3 +236,20 @@ def test_live_recording_keeps_the_page_updating(page, tmp_path):
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+def test_page_of_a_recording_without_windows_yet(page, tmp_path):
+    from loopscope.storage import ProfileWriter
+
+    meta = {"command": ["python", "app.py"], "pid": 1, "python_version": "3.11.7", "hexversion": 0x30B07F0,
+            "rate_hz": 100, "window_s": 1.0, "mode": "wall", "start_unix_ns": time.time_ns()}
+    writer = ProfileWriter(str(tmp_path / "new.lsp"), meta, read_sources=False)
+    server = Dashboard(writer.path, port=0).start()
+    try:
+        open_dashboard(page, server.url)
+        assert page.text_content("#status") == "recording"
+        assert int(page.get_attribute("#flame", "data-frames")) == 0
+        assert page.eval_on_selector_all("#functions tbody tr", "rows => rows.length") == 0
+    finally:
+        server.close()
+        writer.close()

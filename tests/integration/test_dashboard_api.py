@@ -238,3 +238,20 @@ def test_html_report_embeds_the_api_answers(recording, tmp_path):
     assert not re.search(r'<(script|link|img)[^>]+(src|href)="(?!data:)', text)
     assert "Content-Security-Policy" in text and "connect-src 'none'" in text
     assert oct(os.stat(html_path).st_mode & 0o777) != oct(0o600)
+
+
+def test_a_profile_without_windows_yet(tmp_path):
+    # the dashboard opens as soon as the recording starts: before the first window, every view is empty
+    from loopscope.storage import ProfileWriter
+
+    meta = {"command": ["python", "app.py"], "pid": 1, "python_version": "3.11.7", "hexversion": 0x30B07F0,
+            "rate_hz": 100, "window_s": 1.0, "mode": "wall", "start_unix_ns": 1_700_000_000 * 10**9}
+    writer = ProfileWriter(str(tmp_path / "new.lsp"), meta, read_sources=False)
+    with Profile(writer.path) as profile:
+        assert get(profile, "/api/summary")["windows"] == 0
+        assert get(profile, "/api/timeline") == {"step_windows": 1, "bins": [], "threads": []}
+        flame = get(profile, "/api/flame")
+        assert flame["nodes"]["total"] == [0] and flame["samples"] == 0
+        assert get(profile, "/api/functions")["rows"] == []
+        assert get(profile, "/api/diff")["rows"] == []
+    writer.close()

@@ -132,6 +132,7 @@ export class FlameGraph {
       ctx.fillText(this.data ? 'no samples in this selection' : 'loading…', 12, 24);
       this.rects = [];
       this.drawnFrames = 0;
+      canvas.dataset.frames = '0';
       return;
     }
     const { x, depth, end, names } = this.layoutData;
