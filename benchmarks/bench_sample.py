@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/bench_sample.py            # everything, 7-8 minutes on a quiet 2-CPU machine
     .venv/bin/python benchmarks/bench_sample.py --quick    # a smoke run (3.11 and 3.12 only), 1.5-3 minutes
     .venv/bin/python benchmarks/bench_sample.py --only engine,syscalls --json /tmp/out.json
+    .venv/bin/python benchmarks/bench_sample.py --only engine --baseline /tmp/base   # before/after
 
 Prints markdown (paste it into benchmarks/RESULTS.md). Sections:
 
@@ -242,15 +243,16 @@ class ChildCPU:
 # --- tools: the engine loop, strace, py-spy, a plain copy of loopscope -----------------------------
 
 
-def build_engine_loop(workdir):
+def build_engine_loop(workdir, root=ROOT, name="engine_loop"):
+    """engine_loop.c built with the engine sources of the checkout at root (this one by default)."""
     cc = shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
     if not cc:
         log("no C compiler: the engine-only column is skipped")
         return None
-    out = os.path.join(workdir, "engine_loop")
-    sources = sorted(glob.glob(os.path.join(ROOT, "src", "engine", "*.c")))
+    out = os.path.join(workdir, name)
+    sources = sorted(glob.glob(os.path.join(root, "src", "engine", "*.c")))
     # the same optimisation as the extension's meson build (buildtype=release: -O3, NDEBUG)
-    cmd = [cc, "-std=c11", "-O3", "-DNDEBUG", "-pthread", "-I" + os.path.join(ROOT, "src", "engine")]
+    cmd = [cc, "-std=c11", "-O3", "-DNDEBUG", "-pthread", "-I" + os.path.join(root, "src", "engine")]
     cmd += sources + [ENGINE_LOOP_C, "-o", out]
     subprocess.run(cmd, check=True)
     return out
@@ -330,7 +332,7 @@ def time_binding(session, warmup, n):
     }
 
 
-def section_engine(args, interps, loop_bin):
+def section_engine(args, interps, loop_bin, base_bin=None):
     variants = [("block", 50), ("busy", 50), ("block", 1)]
     targets, sessions = {}, {}
     results = {}  # (label, mode, depth) -> {"py": [...], "c": [...], "diff": [...], "meta": {...}}
@@ -344,7 +346,8 @@ def section_engine(args, interps, loop_bin):
                 if mode == "busy":
                     t.stop()
                 results[key] = {"py": [], "c": [], "diff": [], "read_calls": [], "read_bytes": [], "torn": 0,
-                                "retried": 0, "errors": 0, "code_misses": 0, "frames": set(), "c_read_calls": []}
+                                "retried": 0, "errors": 0, "code_misses": 0, "frames": set(), "c_read_calls": [],
+                                "c_base": [], "c_ratio": [], "c_base_read_calls": []}
         keys = list(targets)
         for r in range(args.rounds):
             order = keys[r % len(keys):] + keys[:r % len(keys)]
@@ -362,9 +365,19 @@ def section_engine(args, interps, loop_bin):
                 for k in ("torn", "retried", "errors", "code_misses"):
                     res[k] += b[k]
                 res["frames"].add(b["frames"])
+                if loop_bin and base_bin and r % 2 == 0:
+                    base_first = engine_loop(base_bin, t.pid, args.warmup, n)
                 if loop_bin:
                     c = engine_loop(loop_bin, t.pid, args.warmup, n)
                     us = c["cpu_ns"] / 1000.0 / c["samples"]
+                    if base_bin:
+                        # the baseline engine on the same target in the same round, before or after
+                        # this one by turns
+                        cb = base_first if r % 2 == 0 else engine_loop(base_bin, t.pid, args.warmup, n)
+                        base_us = cb["cpu_ns"] / 1000.0 / cb["samples"]
+                        res["c_base"].append(base_us)
+                        res["c_ratio"].append(us / base_us)
+                        res["c_base_read_calls"].append(cb["read_calls"] / cb["samples"])
                     res["c"].append(us)
                     res["diff"].append(b["us"] - us)
                     res["c_read_calls"].append(c["read_calls"] / c["samples"])
@@ -392,6 +405,18 @@ def section_engine(args, interps, loop_bin):
               "binding overhead us", "read calls/sample", "bytes read/sample", "torn/retried/errors",
               "10 us target (engine alone)"]
     text = table(header, rows)
+    if base_bin:
+        rows = []
+        for key, res in results.items():
+            label, mode, depth = key
+            rows.append([label, "%s, %d" % (mode, depth), fmt(summary(res["c_base"])), fmt(summary(res["c"])),
+                         fmt_ratio(summary(res["c_ratio"])),
+                         "%s / %s" % (fmt(summary(res["c_base_read_calls"]), 2, spread=False),
+                                      fmt(summary(res["c_read_calls"]), 2, spread=False))])
+        text += ("\n\nThe engine alone, this checkout beside the baseline (%s), measured on the same target in the "
+                 "same round, in turns:\n\n" % args.baseline)
+        text += table(["Python", "stack (mode, depth)", "baseline: CPU us/sample", "this: CPU us/sample",
+                       "this / baseline (per-round ratio)", "read calls/sample (baseline / this)"], rows)
     return text, {"%s %s %d" % k: {kk: (sorted(x for x in vv if x) if isinstance(vv, set) else vv)
                                   for kk, vv in v.items()} for k, v in results.items()}
 
@@ -1025,6 +1050,8 @@ def main():
     parser.add_argument("--record-rounds", type=int, help="rounds of the record comparison; default 10")
     parser.add_argument("--torn-seconds", type=float, help="seconds of back-to-back sampling per version; default 6")
     parser.add_argument("--json", help="also write every number to this file")
+    parser.add_argument("--baseline", help="another checkout (e.g. `git worktree add /tmp/base HEAD`) whose "
+                        "src/engine is measured beside this one in the engine section, in the same rounds")
     args = parser.parse_args()
     quick = args.quick
     args.rounds = args.rounds or (3 if quick else 10)
@@ -1065,7 +1092,8 @@ def main():
         plain_dir = plain_copy(workdir)
         if "engine" in sections:
             log("== engine")
-            text, data = section_engine(args, interps, loop_bin)
+            base_bin = build_engine_loop(workdir, args.baseline, "engine_loop_baseline") if args.baseline else None
+            text, data = section_engine(args, interps, loop_bin, base_bin)
             out.append("\n### Engine CPU per sample of one thread (%d timed samples per measurement for 3.11/3.12 at "
                        "depth 50, %d for the other rows, after %d warm-up; %d interleaved rounds; "
                        "median [min-max])\n\n%s"

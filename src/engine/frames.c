@@ -10,7 +10,9 @@
  *  3. Read the headers of every distinct code object in one batched read, resolve them through
  *     the validated code cache, check each instruction position against its code object, and
  *     compute the line.
- * It does not read thread states or OS facts (threads.c).
+ * Its reads of chunks, frames and code headers go through ls_walker_read/readv (threads.c), which
+ * serve them from the sample's first batch when it holds them. It does not read thread states or
+ * OS facts (threads.c).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -63,9 +65,9 @@ static int copy_chunks(struct ls_walker *w, const struct ls_stack_start *start)
 			memcpy(dst, start->first_chunk, (size_t)size);
 		} else if (n == 0 && start->datastack_top > chunk + 24 && start->datastack_top - chunk <= CHUNK_FIRST_READ) {
 			size = (start->datastack_top - chunk + 7) & ~7ull;
-			rc = ls_proc_read(w->ctx.proc, chunk, dst, (size_t)size);
+			rc = ls_walker_read(w, chunk, dst, (size_t)size, (size_t)size);
 		} else {
-			rc = ls_proc_read(w->ctx.proc, chunk, dst, CHUNK_FIRST_READ);
+			rc = ls_walker_read(w, chunk, dst, CHUNK_FIRST_READ, CHUNK_FIRST_READ);
 			size = CHUNK_FIRST_READ;
 			if (rc == 0) {
 				uint64_t declared = get_u64(dst, l->chunk_size);
@@ -137,7 +139,7 @@ static int frame_bytes(struct ls_walker *w, uint64_t addr, size_t size, uint8_t 
 			return 0;
 		}
 	}
-	int rc = ls_proc_read(w->ctx.proc, addr, buf, size);
+	int rc = ls_walker_read(w, addr, buf, size, size);
 	*out = buf;
 	return rc;
 }
@@ -339,7 +341,7 @@ static int read_code_headers(struct ls_walker *w, size_t n, size_t *ncodes)
 		size_t batch = k - done < 256 ? k - done : 256;
 		for (size_t i = 0; i < batch; i++)
 			iov[i] = (struct ls_remote_iov){w->code_addrs[done + i], w->code_raw + (done + i) * co_size, co_size};
-		int rc = ls_proc_readv(w->ctx.proc, iov, batch, w->code_status + done);
+		int rc = ls_walker_readv(w, iov, batch, w->code_status + done);
 		if (rc)
 			return rc;
 		done += batch;
@@ -389,11 +391,20 @@ static int resolve(struct ls_walker *w, size_t n, struct ls_sample *sample, size
 			w->code_status[i] = ls_code_header_parse(&w->ctx, w->code_raw + i * (size_t)l->co_size,
 								 &w->code_headers[i]);
 	}
+	/* deep recursion repeats one code object, often at one position: the previous frame's
+	 * resolution is reused for the same code (entry stays valid until the next resolve) */
+	const struct ls_code_entry *entry = NULL;
+	uint64_t entry_code = 0;
+	size_t c = 0;
+	int64_t line_pos = 0;
+	int line = 0;
 	for (size_t i = 0; i < n; i++) {
 		const struct ls_raw_frame *raw = &w->raw[i];
-		size_t c = index_of(w->code_addrs, ncodes, raw->code);
-		if (c >= ncodes || w->code_status[c])
-			return c < ncodes && w->code_status[c] != LS_ERR_READ ? w->code_status[c] : LS_ERR_TORN;
+		if (!entry || raw->code != entry_code) {
+			c = index_of(w->code_addrs, ncodes, raw->code);
+			if (c >= ncodes || w->code_status[c])
+				return c < ncodes && w->code_status[c] != LS_ERR_READ ? w->code_status[c] : LS_ERR_TORN;
+		}
 		const struct ls_code_header *h = &w->code_headers[c];
 		int64_t pos;
 		rc = position_of(l, raw, h, &pos);
@@ -402,13 +413,20 @@ static int resolve(struct ls_walker *w, size_t n, struct ls_sample *sample, size
 		/* a frame still in its prologue is hidden, as CPython's own frame APIs hide it */
 		if (!raw->is_generator && h->first_traceable > 0 && pos < h->first_traceable)
 			continue;
-		const struct ls_code_entry *entry;
-		rc = ls_code_resolve(&w->code_cache, &w->ctx, raw->code, h, &entry);
-		if (rc)
-			return rc == LS_ERR_BAD_STRING || rc == LS_ERR_BAD_LINETABLE ? LS_ERR_TORN : rc;
+		if (!entry || raw->code != entry_code) {
+			entry = NULL;
+			rc = ls_code_resolve(&w->code_cache, &w->ctx, raw->code, h, &entry);
+			if (rc)
+				return rc == LS_ERR_BAD_STRING || rc == LS_ERR_BAD_LINETABLE ? LS_ERR_TORN : rc;
+			entry_code = raw->code;
+			line_pos = pos;
+			line = ls_line_ranges_lookup(&entry->lines, pos, h->first_line);
+		} else if (pos != line_pos) {
+			line_pos = pos;
+			line = ls_line_ranges_lookup(&entry->lines, pos, h->first_line);
+		}
 		if (reserve((void **)&sample->frames, &sample->cap_frames, (size_t)sample->nframes + 1, sizeof(*sample->frames)))
 			return LS_ERR_NOMEM;
-		int line = ls_line_ranges_lookup(&entry->lines, pos, h->first_line);
 		sample->frames[sample->nframes++] = (struct ls_frame){entry->function_id, line};
 		*resolved = i + 1;
 	}
@@ -478,6 +496,14 @@ void ls_walker_release(struct ls_walker *w)
 	free(w->recheck_iov);
 	free(w->recheck_status);
 	free(w->prefetch_bytes);
+	free(w->spec_bytes);
+	free(w->merge_iov);
+	free(w->merge_status);
+	free(w->merge_order);
+	free(w->merge_sort);
+	free(w->merge_issue);
+	free(w->merge_status_issued);
+	free(w->merge_bytes);
 	free(w->tstate_addrs);
 	free(w->tstate_bytes);
 	free(w->chunks);

@@ -28,7 +28,7 @@
 
 enum ls_thread_flags {
 	LS_THREAD_HOLDS_GIL = 1 << 0,
-	LS_THREAD_ON_CPU = 1 << 1,       /* running or runnable ('R') */
+	LS_THREAD_ON_CPU = 1 << 1,       /* running or runnable ('R'; see proc_linux.c for how it is known) */
 	LS_THREAD_TRUNCATED = 1 << 2,    /* frames hold only the innermost part of the stack */
 	LS_THREAD_TORN = 1 << 3,         /* the stack could not be read consistently */
 	LS_THREAD_HAS_CPU_TIME = 1 << 4, /* cpu_ns is valid */

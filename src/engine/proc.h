@@ -22,7 +22,8 @@
 
 /* OS facts about one thread (kernel task) at the time of the query. */
 struct ls_os_thread {
-	char state;                     /* field 3 of /proc/PID/task/TID/stat: 'R', 'S', 'D', ... or 0 */
+	char state;                     /* field 3 of /proc/PID/task/TID/stat: 'R', 'S', 'D', ... or 0;
+					 * live, read only when schedstat cannot tell (proc_linux.c) */
 	int has_cpu_time;
 	uint64_t cpu_ns;                /* on-CPU time so far (schedstat field 1) */
 	char name[LS_THREAD_NAME_MAX];  /* comm, NUL terminated, may be empty */

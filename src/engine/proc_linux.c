@@ -2,8 +2,25 @@
  *
  * Memory: process_vm_readv, one system call per read and one per batch of up to IOV_MAX ranges;
  * if the kernel lacks it (ENOSYS) or a seccomp policy forbids it (EPERM while /proc/PID/mem is
- * readable), /proc/PID/mem with pread. Threads: /proc/PID/task, and per thread stat (state),
- * schedstat (CPU time) and comm (name).
+ * readable), /proc/PID/mem with pread. Threads: /proc/PID/task, and per thread schedstat (CPU
+ * time), stat (state) and comm (name, read once).
+ *
+ * A thread's state costs a pread of stat (~4 us: the kernel formats the whole line), so it is read
+ * only when schedstat cannot tell it. schedstat holds the time the thread ran, the time it waited
+ * on a run queue and how many times it was scheduled; these change whenever the thread leaves or
+ * gets a CPU (and at each scheduler tick while it runs), but not when a sleeping thread is woken
+ * and waits to run. So, per query after a thread's first:
+ *   - nothing changed and the previous state was read from stat: the state is still that one (a
+ *     sleeper woken since then and still waiting for a CPU is missed until it runs);
+ *   - the previous state was 'R', the thread was not scheduled anew nor waited since, and its CPU
+ *     time grew by at least the wall time since the previous query: it stayed on its CPU, 'R'
+ *     (inferred; wrong only if it blocked within the last scheduler tick, whose update the
+ *     counter has not had yet);
+ *   - else (it slept, ran a little, or an inferred 'R' saw no change since): stat is read.
+ * The state is the thread's at the query, as stat gives it, not a share of the interval: the
+ * state and the stack of one sample belong together.
+ * stat is also read at a thread's first query, when schedstat is missing or all zero
+ * (sched_info off), and at least once a second per thread.
  *
  * It never attaches with ptrace, never stops the target and never writes to it.
  */
@@ -17,6 +34,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ls_error.h"
@@ -31,7 +49,15 @@ struct task_files {
 	int32_t tid; /* 0 = empty slot */
 	int stat_fd, schedstat_fd;
 	char name[LS_THREAD_NAME_MAX];
+	/* what the previous query saw (see the top of this file) */
+	int queried;                /* 1 once a query succeeded */
+	char state;                 /* the state it returned */
+	int state_exact;            /* 1: read from stat; 0: inferred from schedstat */
+	uint64_t ran_ns, waited_ns, runs; /* schedstat's three fields */
+	uint64_t query_ns, stat_ns; /* monotonic times of that query and of the last stat read */
 };
+
+#define STAT_REFRESH_NS 1000000000ull /* read stat at least this often per thread */
 
 #define TASK_SLOTS 512 /* at most TASK_SLOTS/2 tasks keep open files; others are opened per query */
 
@@ -269,32 +295,89 @@ static struct task_files *task_files_of(struct proc_live *p, int32_t tid)
 	return &p->tasks[i];
 }
 
+static uint64_t monotonic_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* schedstat's fields: time on a CPU (ns), time waiting on a run queue (ns), times scheduled. */
+static int parse_schedstat(const char *buf, uint64_t out[3])
+{
+	const char *p = buf;
+	for (int i = 0; i < 3; i++) {
+		char *end;
+		out[i] = strtoull(p, &end, 10);
+		if (end == p)
+			return i; /* how many fields parsed */
+		p = end;
+	}
+	return 3;
+}
+
+/* The state from stat: field 3, after the last ')' (comm may contain spaces and parentheses). */
+static int read_state(struct task_files *t, char *state)
+{
+	char buf[1024];
+	if (pread_text(t->stat_fd, buf, sizeof(buf)) < 0)
+		return LS_ERR_IO;
+	const char *close_paren = strrchr(buf, ')');
+	*state = close_paren && close_paren[1] == ' ' && close_paren[2] ? close_paren[2] : 0;
+	return 0;
+}
+
 static int live_thread_info(struct ls_proc *base, int32_t tid, struct ls_os_thread *out)
 {
 	struct proc_live *p = (struct proc_live *)base;
-	char buf[1024];
+	char buf[256];
 	memset(out, 0, sizeof(*out));
 	struct task_files *t = task_files_of(p, tid);
 	if (!t)
 		return LS_ERR_IO;
-	if (pread_text(t->stat_fd, buf, sizeof(buf)) < 0) {
-		close_task(t); /* the task exited; its tid may come back as another thread */
-		p->ntasks--;
-		return LS_ERR_IO;
+	uint64_t now = monotonic_ns(), sched[3] = {0, 0, 0};
+	int nsched = 0;
+	if (t->schedstat_fd >= 0 && pread_text(t->schedstat_fd, buf, sizeof(buf)) > 0)
+		nsched = parse_schedstat(buf, sched); /* if it failed, stat below tells whether the task is gone */
+	int full = nsched == 3 && (sched[0] | sched[1] | sched[2]) != 0;
+	int need_stat = !full || !t->queried || now - t->stat_ns >= STAT_REFRESH_NS;
+	char state = t->state;
+	int exact = t->state_exact;
+	if (!need_stat) {
+		int same = sched[0] == t->ran_ns && sched[1] == t->waited_ns && sched[2] == t->runs;
+		int stayed_on = t->state == 'R' && sched[2] == t->runs && sched[1] == t->waited_ns &&
+				sched[0] > t->ran_ns && sched[0] - t->ran_ns >= now - t->query_ns;
+		if (same && exact)
+			; /* nothing happened that schedstat sees: the state stands */
+		else if (stayed_on)
+			state = 'R', exact = 0;
+		else
+			need_stat = 1;
 	}
-	const char *close_paren = strrchr(buf, ')'); /* comm may contain spaces and parentheses */
-	if (close_paren && close_paren[1] == ' ' && close_paren[2])
-		out->state = close_paren[2];
-	if (t->schedstat_fd >= 0 && pread_text(t->schedstat_fd, buf, sizeof(buf)) > 0) {
-		char *end;
-		unsigned long long ns = strtoull(buf, &end, 10);
-		if (end != buf) {
-			out->cpu_ns = ns;
-			out->has_cpu_time = 1;
-		}
+	if (need_stat) {
+		if (read_state(t, &state) != 0)
+			goto gone;
+		exact = 1;
+		t->stat_ns = now;
+	}
+	t->queried = 1;
+	t->state = state;
+	t->state_exact = exact;
+	t->ran_ns = sched[0];
+	t->waited_ns = sched[1];
+	t->runs = sched[2];
+	t->query_ns = now;
+	out->state = state;
+	if (nsched > 0) {
+		out->cpu_ns = sched[0];
+		out->has_cpu_time = 1;
 	}
 	memcpy(out->name, t->name, sizeof(out->name));
 	return 0;
+gone:
+	close_task(t); /* the task exited; its tid may come back as another thread */
+	p->ntasks--;
+	return LS_ERR_IO;
 }
 
 static void live_free(struct ls_proc *base)

@@ -3,6 +3,12 @@
  * _PyRuntime.interpreters.head -> interp->next ...; interp's thread list -> tstate->next ...
  * Each thread state is read whole in one call; its stack is walked by frames.c and retried (the
  * thread state read again) when the walk finds the stack changed under it.
+ * Steady state, one system call per sample: with one interpreter, the next sample reads in one
+ * batch the runtime and interpreter fields, every thread state the previous sample found and every
+ * range the previous sample's walks read beyond them (stack starts, data-stack chunks, frames
+ * outside them, code headers: ls_walker_read). Ranges close together are read as one span. Then
+ * every link is checked as the slow path would, and the walks take their bytes from the batch
+ * while these are of one moment (a thread whose top or stack missed the batch reads afresh).
  * GIL: 3.8-3.11 _PyRuntime.gilstate.tstate_current; 3.12 the _gil_runtime_state that
  * interp->ceval.gil points to; 3.13+ the interpreter's embedded _gil (holder valid while locked).
  * Kernel tid: native_thread_id from 3.11; before that read from glibc's struct pthread at an
@@ -30,6 +36,263 @@ static int read_u64_at(struct ls_walker *w, uint64_t base, int32_t off, uint64_t
 	if (off < 0)
 		return LS_ERR_INVALID_ARG;
 	return ls_proc_read_u64(w->ctx.proc, base + (uint64_t)off, out);
+}
+
+/* --- reads predicted from the previous sample ------------------------------------------------ */
+
+#define MERGE_GAP 1024             /* ranges closer than this are read as one span */
+#define MERGE_SPAN_MAX (64u * 1024)
+
+/* Remember that a walk read [addr, addr + len) for the next sample's first batch. */
+static void spec_want(struct ls_walker *w, uint64_t addr, size_t len)
+{
+	if (len == 0 || len > LS_SPEC_BYTES || w->ctx.target->layout.frame_kind == LS_FRAME_OBJECT)
+		return; /* <=3.10 frames are read page by page, afresh: nothing may be older than them */
+	for (size_t i = 0; i < w->nspec_want; i++) {
+		struct ls_spec_range *r = &w->spec_want[i];
+		if (r->addr != addr)
+			continue;
+		if (len > r->len && w->spec_want_bytes + (len - r->len) <= LS_SPEC_BYTES) {
+			w->spec_want_bytes += len - r->len;
+			r->len = len;
+		}
+		return;
+	}
+	if (w->nspec_want == LS_SPEC_RANGES || w->spec_want_bytes + len > LS_SPEC_BYTES)
+		return;
+	w->spec_want[w->nspec_want++] = (struct ls_spec_range){addr, len, 0, 0, 0};
+	w->spec_want_bytes += len;
+}
+
+/* The next sample's prediction: what this sample's walks read, and what was predicted for this
+ * sample, read fine and not needed, for up to LS_SPEC_KEEP samples (a frame that comes and goes,
+ * such as a short call at the top of a busy stack, is then read in the batch when it is back). */
+static size_t spec_next(struct ls_walker *w)
+{
+	for (size_t i = 0; i < w->nspec_pred; i++) {
+		const struct ls_spec_range *r = &w->spec_ranges[i];
+		if (!r->ok || r->age + 1 >= LS_SPEC_KEEP || w->nspec_want == LS_SPEC_RANGES ||
+		    w->spec_want_bytes + r->len > LS_SPEC_BYTES)
+			continue;
+		size_t k = 0;
+		while (k < w->nspec_want && w->spec_want[k].addr != r->addr)
+			k++;
+		if (k < w->nspec_want)
+			continue;
+		w->spec_want[w->nspec_want++] = (struct ls_spec_range){r->addr, r->len, 0, 0, r->age + 1};
+		w->spec_want_bytes += r->len;
+	}
+	size_t npred = w->nspec_want;
+	memcpy(w->spec_ranges, w->spec_want, npred * sizeof(*w->spec_ranges));
+	w->nspec_pred = npred;
+	w->nspec_ranges = 0;
+	w->nspec_want = 0;
+	w->spec_want_bytes = 0;
+	return npred;
+}
+
+/* This sample's first-batch copy of [addr, addr + len), or NULL. */
+static const uint8_t *spec_find(const struct ls_walker *w, uint64_t addr, size_t len)
+{
+	if (!w->spec_serve)
+		return NULL;
+	for (size_t i = 0; i < w->nspec_ranges; i++) {
+		const struct ls_spec_range *r = &w->spec_ranges[i];
+		if (r->ok && addr >= r->addr && addr - r->addr <= r->len && len <= r->len - (addr - r->addr))
+			return w->spec_bytes + r->local + (addr - r->addr);
+	}
+	return NULL;
+}
+
+int ls_walker_read(struct ls_walker *w, uint64_t addr, void *dst, size_t len, size_t predict)
+{
+	spec_want(w, addr, predict > len ? predict : len);
+	const uint8_t *have = spec_find(w, addr, len);
+	if (have) {
+		memcpy(dst, have, len);
+		return 0;
+	}
+	w->spec_serve = 0;
+	return ls_proc_read(w->ctx.proc, addr, dst, len);
+}
+
+int ls_walker_readv(struct ls_walker *w, const struct ls_remote_iov *iov, size_t n, int *status)
+{
+	struct ls_remote_iov rest[256];
+	size_t which[256];
+	int rest_status[256];
+	for (size_t done = 0; done < n;) {
+		size_t k = 0, i = done;
+		for (; i < n && k < 256; i++) {
+			spec_want(w, iov[i].addr, iov[i].len);
+			const uint8_t *have = spec_find(w, iov[i].addr, iov[i].len);
+			if (have) {
+				memcpy(iov[i].dst, have, iov[i].len);
+				status[i] = 0;
+				continue;
+			}
+			which[k] = i;
+			rest[k++] = iov[i];
+		}
+		if (k)
+			w->spec_serve = 0;
+		int rc = ls_proc_readv(w->ctx.proc, rest, k, rest_status);
+		if (rc)
+			return rc;
+		for (size_t j = 0; j < k; j++)
+			status[which[j]] = rest_status[j];
+		done = i;
+	}
+	return 0;
+}
+
+struct addr_index {
+	uint64_t addr;
+	size_t index;
+};
+
+static int compare_addr_index(const void *a, const void *b)
+{
+	const struct addr_index *x = a, *y = b;
+	if (x->addr != y->addr)
+		return x->addr < y->addr ? -1 : 1;
+	return x->index < y->index ? -1 : x->index > y->index;
+}
+
+static void sort_small(struct addr_index *a, size_t n)
+{
+	if (n > 16) {
+		qsort(a, n, sizeof(*a), compare_addr_index);
+		return;
+	}
+	for (size_t i = 1; i < n; i++) { /* a sample's usual batch: a dozen ranges */
+		struct addr_index v = a[i];
+		size_t j = i;
+		for (; j > 0 && compare_addr_index(&a[j - 1], &v) > 0; j--)
+			a[j] = a[j - 1];
+		a[j] = v;
+	}
+}
+
+/* order[0..n) = the indices of iov sorted by address (sort is scratch of n entries). */
+static void sort_by_addr(size_t *order, struct addr_index *sort, size_t n, const struct ls_remote_iov *iov)
+{
+	for (size_t i = 0; i < n; i++)
+		sort[i] = (struct addr_index){iov[i].addr, i};
+	sort_small(sort, n);
+	for (size_t i = 0; i < n; i++)
+		order[i] = sort[i].index;
+}
+
+/* The run of order[i..j) whose ranges overlap or lie within MERGE_GAP of each other: returns j,
+ * and the span they make in *start, *end. */
+static size_t span_of(const struct ls_remote_iov *iov, const size_t *order, size_t n, size_t i, uint64_t *start,
+		      uint64_t *end)
+{
+	*start = iov[order[i]].addr;
+	*end = *start + iov[order[i]].len;
+	size_t j = i + 1;
+	if (*end < *start || *end > UINT64_MAX - MERGE_GAP)
+		return j; /* a bogus range stays alone */
+	for (; j < n; j++) {
+		const struct ls_remote_iov *r = &iov[order[j]];
+		uint64_t r_end = r->addr + r->len;
+		if (r_end < r->addr || r->addr > *end + MERGE_GAP)
+			break;
+		uint64_t new_end = r_end > *end ? r_end : *end;
+		if (new_end - *start > MERGE_SPAN_MAX)
+			break;
+		*end = new_end;
+	}
+	return j;
+}
+
+/* ls_proc_readv, but ranges that lie close together are read as one span (each range of a
+ * process_vm_readv costs about as much as a few KiB of copying). A span that fails is read again
+ * range by range, so every range gets the status a read of its own would have had. */
+static int readv_merged(struct ls_walker *w, const struct ls_remote_iov *iov, size_t n, int *status)
+{
+	if (n > w->merge_cap) {
+		if (ls_array_resize((void **)&w->merge_iov, n, sizeof(*w->merge_iov)) ||
+		    ls_array_resize((void **)&w->merge_status, n, sizeof(*w->merge_status)) ||
+		    ls_array_resize((void **)&w->merge_order, n, sizeof(*w->merge_order)) ||
+		    ls_array_resize((void **)&w->merge_sort, n, sizeof(struct addr_index)) ||
+		    ls_array_resize((void **)&w->merge_issue, n, sizeof(*w->merge_issue)) ||
+		    ls_array_resize((void **)&w->merge_status_issued, n, sizeof(*w->merge_status_issued)))
+			return LS_ERR_NOMEM;
+		w->merge_cap = n;
+	}
+	size_t *order = w->merge_order;
+	for (size_t i = 0; i < n; i++)
+		order[i] = i;
+	sort_by_addr(order, w->merge_sort, n, iov);
+	size_t nspans = 0, bytes = 0;
+	uint64_t start, end;
+	for (size_t i = 0, j; i < n; i = j, nspans++) {
+		j = span_of(iov, order, n, i, &start, &end);
+		if (j - i > 1)
+			bytes += (size_t)(end - start);
+	}
+	if (nspans == n)
+		return ls_proc_readv(w->ctx.proc, iov, n, status);
+	if (ls_array_reserve((void **)&w->merge_bytes, &w->merge_bytes_cap, bytes, 1))
+		return LS_ERR_NOMEM;
+	struct ls_remote_iov *spans = w->merge_iov;
+	size_t s = 0, local = 0;
+	for (size_t i = 0, j; i < n; i = j) {
+		j = span_of(iov, order, n, i, &start, &end);
+		if (j - i == 1) {
+			spans[s++] = iov[order[i]]; /* alone: read in place */
+		} else {
+			spans[s++] = (struct ls_remote_iov){start, w->merge_bytes + local, (size_t)(end - start)};
+			local += (size_t)(end - start);
+		}
+	}
+	/* the kernel copies ranges in the order given, and that order matters to a moving stack (a
+	 * thread's top before its frames): spans go in the order of their first range in iov */
+	struct addr_index *first = w->merge_sort;
+	s = 0;
+	for (size_t i = 0, j; i < n; i = j, s++) {
+		j = span_of(iov, order, n, i, &start, &end);
+		size_t min = order[i];
+		for (size_t k = i + 1; k < j; k++)
+			min = order[k] < min ? order[k] : min;
+		first[s] = (struct addr_index){min, s};
+	}
+	sort_small(first, s);
+	for (size_t k = 0; k < s; k++)
+		w->merge_issue[k] = spans[first[k].index];
+	int rc = ls_proc_readv(w->ctx.proc, w->merge_issue, s, w->merge_status_issued);
+	if (rc)
+		return rc;
+	for (size_t k = 0; k < s; k++)
+		w->merge_status[first[k].index] = w->merge_status_issued[k];
+	/* hand each range its bytes; those of a failed span are read again one by one */
+	size_t nretry = 0;
+	s = 0;
+	for (size_t i = 0, j; i < n; i = j, s++) {
+		j = span_of(iov, order, n, i, &start, &end);
+		for (size_t k = i; k < j; k++) {
+			const struct ls_remote_iov *r = &iov[order[k]];
+			if (j - i == 1)
+				status[order[k]] = w->merge_status[s];
+			else if (w->merge_status[s] == 0) {
+				memcpy(r->dst, (const uint8_t *)spans[s].dst + (r->addr - start), r->len);
+				status[order[k]] = 0;
+			} else
+				order[nretry++] = order[k]; /* nretry <= k: order[k] is not needed again */
+		}
+	}
+	if (nretry == 0)
+		return 0;
+	for (size_t k = 0; k < nretry; k++)
+		spans[k] = iov[order[k]];
+	rc = ls_proc_readv(w->ctx.proc, spans, nretry, w->merge_status);
+	if (rc)
+		return rc;
+	for (size_t k = 0; k < nretry; k++)
+		status[order[k]] = w->merge_status[k];
+	return 0;
 }
 
 struct interp_fields {
@@ -218,6 +481,14 @@ static int stack_start(struct ls_walker *w, uint64_t tstate, const uint8_t *ts, 
 	return 0;
 }
 
+static void mark_prefetched(struct ls_walker *w, int slot)
+{
+	if (slot < 0)
+		w->prefetch[-slot - 1].cframe_ok = 1;
+	else
+		w->prefetch[slot].chunk_ok = 1;
+}
+
 /* Read, for threads first .. first+LS_PREFETCH_THREADS of the list, the words their stack walks
  * start from (3.11/3.12: the current frame in the C-stack cframe; 3.11+: the newest data-stack
  * chunk) in one batched read; w->prefetch[i - first] holds thread i's. */
@@ -244,6 +515,7 @@ static int prefetch_stacks(struct ls_walker *w, size_t first, size_t n)
 		pf->chunk = w->prefetch_bytes + i * LS_CHUNK_FIRST_READ;
 		uint64_t frame = get_u64(ts, l->ts_frame);
 		uint64_t chunk = l->ts_datastack_chunk >= 0 ? get_u64(ts, l->ts_datastack_chunk) : 0;
+		size_t k0 = k;
 		if (l->frame_kind == LS_FRAME_VIA_CFRAME && frame && frame % 8 == 0) {
 			iov[k] = (struct ls_remote_iov){frame + (uint64_t)l->cf_current_frame, &pf->current_frame, 8};
 			slot[k++] = -(int)i - 1;
@@ -253,18 +525,30 @@ static int prefetch_stacks(struct ls_walker *w, size_t first, size_t n)
 			iov[k] = (struct ls_remote_iov){chunk, pf->chunk, pf->chunk_len};
 			slot[k++] = (int)i;
 		}
+		/* the thread's top and its stack come both from the first batch (one moment) or both
+		 * from the read below, top first, as a thread's top must be read before its frames */
+		pf->from_batch = 1;
+		for (size_t j = k0; j < k; j++)
+			pf->from_batch &= spec_find(w, iov[j].addr, iov[j].len) != NULL;
+		for (size_t j = k0; j < k; j++) {
+			/* next time read a little more of a chunk, in case the stack grew by a frame or two
+			 * (each byte costs too: a chunk is copied at ~3 GB/s, from another CPU's cache) */
+			size_t more = (iov[j].len + 511 + 256) & ~(size_t)255;
+			spec_want(w, iov[j].addr, slot[j] < 0 ? iov[j].len : more < LS_CHUNK_FIRST_READ ? more : LS_CHUNK_FIRST_READ);
+			if (pf->from_batch) {
+				memcpy(iov[j].dst, spec_find(w, iov[j].addr, iov[j].len), iov[j].len);
+				mark_prefetched(w, slot[j]);
+			}
+		}
+		if (pf->from_batch)
+			k = k0;
 	}
 	int rc = ls_proc_readv(w->ctx.proc, iov, k, status);
 	if (rc)
 		return rc;
-	for (size_t j = 0; j < k; j++) {
-		if (status[j])
-			continue;
-		if (slot[j] < 0)
-			w->prefetch[-slot[j] - 1].cframe_ok = 1;
-		else
-			w->prefetch[slot[j]].chunk_ok = 1;
-	}
+	for (size_t j = 0; j < k; j++)
+		if (status[j] == 0)
+			mark_prefetched(w, slot[j]);
 	return 0;
 }
 
@@ -289,6 +573,10 @@ static int walk_thread(struct ls_walker *w, uint64_t tstate, uint8_t *ts, const 
 	for (int attempt = 0;; attempt++) {
 		int last = attempt == retries;
 		int rc = 0;
+		/* the first batch serves a thread's first attempt only while everything it read came from
+		 * there: bytes that something older points to must not be older (a retry reads the
+		 * thread state again; a read the batch missed makes the rest fresh too) */
+		w->spec_serve = attempt == 0 && pf && pf->from_batch;
 		if (attempt > 0) {
 			sample->retried_threads += attempt == 1;
 			sample->nframes = th->first_frame; /* drop the previous attempt's frames */
@@ -376,6 +664,7 @@ static int walk_tstates(struct ls_walker *w, const struct interp_fields *in, siz
 	}
 	int rc;
 	for (size_t i = 0; i < n; i++) {
+		w->spec_serve = 1; /* for prefetch_stacks; walk_thread decides per thread */
 		if (i % LS_PREFETCH_THREADS == 0 && (rc = prefetch_stacks(w, i, n)) != 0)
 			return rc;
 		uint8_t *ts = w->tstate_bytes + i * size;
@@ -402,14 +691,16 @@ static int walk_tstates(struct ls_walker *w, const struct interp_fields *in, siz
  * struct) and every thread state the previous sample found, all in one batched read, then check
  * that every link still points where it did. Returns 1 and fills *in and w->tstate_* when it
  * holds, 0 when the caller must walk the slow way. */
-static int read_speculatively(struct ls_walker *w, struct interp_fields *in, size_t *n)
+static int read_speculatively(struct ls_walker *w, size_t npred, struct interp_fields *in, size_t *n)
 {
 	const struct ls_layout *l = &w->ctx.target->layout;
 	size_t size = (size_t)l->ts_size, count = w->spec_count;
 	if (!w->spec_interp || count == 0 || count > LS_SPEC_THREADS)
 		return 0;
-	struct ls_remote_iov iov[1 + 8 + 1 + LS_SPEC_THREADS];
-	int status[1 + 8 + 1 + LS_SPEC_THREADS];
+	if (!w->spec_bytes && npred && !(w->spec_bytes = malloc(LS_SPEC_BYTES)))
+		return 0;
+	struct ls_remote_iov iov[1 + 8 + 1 + LS_SPEC_THREADS + LS_SPEC_RANGES];
+	int status[1 + 8 + 1 + LS_SPEC_THREADS + LS_SPEC_RANGES];
 	uint64_t head = 0;
 	struct interp_words r;
 	size_t k = 0;
@@ -421,11 +712,21 @@ static int read_speculatively(struct ls_walker *w, struct interp_fields *in, siz
 	size_t ts_at = k;
 	for (size_t i = 0; i < count; i++)
 		iov[k++] = (struct ls_remote_iov){w->tstate_addrs[i], w->tstate_bytes + i * size, size};
-	if (ls_proc_readv(w->ctx.proc, iov, k, status) != 0 || status[0] || head != w->spec_interp)
+	size_t pred_at = k, local = 0;
+	for (size_t i = 0; i < npred; i++) {
+		struct ls_spec_range *r = &w->spec_ranges[i];
+		r->local = local;
+		r->ok = 0;
+		local += r->len; /* within LS_SPEC_BYTES: spec_want keeps the total there */
+		iov[k++] = (struct ls_remote_iov){r->addr, w->spec_bytes + r->local, r->len};
+	}
+	if (readv_merged(w, iov, k, status) != 0 || status[0] || head != w->spec_interp)
 		return 0;
-	for (size_t i = ts_at; i < k; i++)
+	for (size_t i = ts_at; i < pred_at; i++)
 		if (status[i])
 			return 0;
+	for (size_t i = 0; i < npred; i++)
+		w->spec_ranges[i].ok = status[pred_at + i] == 0;
 	int gil_ready = gil_at < ts_at && status[gil_at] == 0 && r.a == w->spec_gil;
 	if (interp_finish(w, &r, status, gil_ready, in) != 0 || in->next != 0 || in->threads_head != w->tstate_addrs[0])
 		return 0;
@@ -434,6 +735,7 @@ static int read_speculatively(struct ls_walker *w, struct interp_fields *in, siz
 		if (next != (i + 1 < count ? w->tstate_addrs[i + 1] : 0))
 			return 0; /* a thread started or ended */
 	}
+	w->nspec_ranges = npred;
 	*n = count;
 	return 1;
 }
@@ -447,9 +749,10 @@ int ls_threads_walk(struct ls_walker *w, struct ls_sample *sample)
 	sample->retried_threads = 0;
 	if (l->ts_size <= 0 || l->ts_size > TSTATE_MAX_SIZE)
 		return LS_ERR_UNSUPPORTED_VERSION;
+	size_t npred = spec_next(w);
 	struct interp_fields in;
 	size_t n;
-	if (read_speculatively(w, &in, &n)) {
+	if (read_speculatively(w, npred, &in, &n)) {
 		w->spec_hits++;
 		return walk_tstates(w, &in, n, sample);
 	}

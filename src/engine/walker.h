@@ -23,6 +23,9 @@ struct ls_chunk_copy {
 #define LS_SPEC_THREADS 1024            /* thread lists read speculatively in one batch */
 #define LS_PAGE_SIZE 4096u
 #define LS_PAGE_CACHE 64u               /* pages cached during one <=3.10 frame walk */
+#define LS_SPEC_RANGES 64               /* ranges one sample predicts for the next one's first batch */
+#define LS_SPEC_BYTES (256u * 1024)     /* ... and their bytes, at most */
+#define LS_SPEC_KEEP 8                  /* samples a range stays predicted after walks stop reading it */
 
 /* A thread's stack start, read in the sample's batch (see threads.c prefetch_stacks). */
 struct ls_prefetch {
@@ -30,7 +33,20 @@ struct ls_prefetch {
 	uint8_t *chunk;         /* the used part of the newest data-stack chunk */
 	size_t chunk_len;       /* bytes of it read (at most LS_CHUNK_FIRST_READ) */
 	int cframe_ok, chunk_ok;
+	int from_batch;         /* both came from the sample's first batch (see ls_walker_read) */
 };
+
+/* A range a walk read beyond the thread states (a stack start, a frame outside the data stack, a
+ * code header): the next sample reads it again in its first batch (threads.c). */
+struct ls_spec_range {
+	uint64_t addr;
+	size_t len;
+	size_t local; /* offset into ls_walker.spec_bytes */
+	int ok;       /* read in this sample's first batch */
+	int age;      /* samples since a walk last read it */
+};
+
+struct addr_index; /* threads.c */
 
 struct ls_raw_frame {
 	uint64_t addr;    /* the frame itself */
@@ -50,6 +66,16 @@ struct ls_walker {
 	uint64_t spec_gil;          /* 3.12: the _gil_runtime_state the interpreter points to */
 	uint64_t spec_hits;
 	struct ls_prefetch prefetch[LS_PREFETCH_THREADS];
+	/* the ranges this sample's first batch read for the walks (from what the previous sample's
+	 * walks read), served by ls_walker_read while spec_serve is set; and what this sample's walks
+	 * read, for the next one */
+	struct ls_spec_range spec_ranges[LS_SPEC_RANGES];
+	size_t nspec_ranges;        /* usable: 0 when this sample did not read speculatively */
+	size_t nspec_pred;          /* predicted for this sample */
+	struct ls_spec_range spec_want[LS_SPEC_RANGES];
+	size_t nspec_want, spec_want_bytes;
+	uint8_t *spec_bytes;        /* LS_SPEC_BYTES */
+	int spec_serve;             /* 1 while reads may be served from spec_ranges (ls_walker_read) */
 	uint8_t *prefetch_bytes;    /* LS_PREFETCH_THREADS x LS_CHUNK_FIRST_READ */
 
 	/* scratch, reused */
@@ -59,6 +85,15 @@ struct ls_walker {
 	uint64_t *tstate_addrs;     /* the thread states of the interpreter being walked */
 	uint8_t *tstate_bytes;      /* ... read whole, ts_size each */
 	size_t tstate_cap;
+	struct ls_remote_iov *merge_iov; /* threads.c readv_merged */
+	int *merge_status;
+	size_t *merge_order;
+	struct addr_index *merge_sort;
+	struct ls_remote_iov *merge_issue; /* the spans in the order they are read */
+	int *merge_status_issued;
+	size_t merge_cap;
+	uint8_t *merge_bytes;
+	size_t merge_bytes_cap;
 	uint8_t *chunk_bytes;
 	size_t chunk_cap;
 	struct ls_chunk_copy *chunks;
@@ -100,6 +135,15 @@ struct ls_stack_start {
  * frames read before the fault), or a fatal code. */
 int ls_frames_walk(struct ls_walker *w, const struct ls_stack_start *start, int keep_partial,
 		   struct ls_sample *sample, uint32_t *nframes, uint32_t *flags);
+
+/* A walk's read of len bytes at addr: served from this sample's first batch when it holds them and
+ * spec_serve is set, else read; either way remembered (predict bytes from addr, >= len) for the
+ * next sample's first batch. Serving is on during a thread's first attempt whose stack start came
+ * from the batch, and a read the batch misses turns it off for the rest of the attempt: bytes are
+ * never older than the bytes that pointed to them. */
+int ls_walker_read(struct ls_walker *w, uint64_t addr, void *dst, size_t len, size_t predict);
+/* The same for n ranges: those the batch holds are copied, the others read in one call. */
+int ls_walker_readv(struct ls_walker *w, const struct ls_remote_iov *iov, size_t n, int *status);
 
 /* Walk every interpreter and thread into sample (cleared first). */
 int ls_threads_walk(struct ls_walker *w, struct ls_sample *sample);

@@ -2,7 +2,8 @@
  *
  * The golden images in tests/data/images were recorded from real CPython processes of every
  * version (tools/record_images.py); each replay must print exactly its .expected file, twice in a
- * row (determinism). Then every image is cut short and bit-flipped in many places: the walker must
+ * row (determinism), and the samples after a session's first (which read what the first found in
+ * one speculative batch) must print the same. Then every image is cut short and bit-flipped in many places: the walker must
  * answer with an error or a sample, never crash, hang or leak (this file also runs under ASan and
  * UBSan). Prints "N passed, N failed"; exits non-zero on failure.
  */
@@ -118,6 +119,25 @@ static void test_engine__golden_image(const char *dir, const char *stem)
 		CHECK(rc == 0);
 		if (rc == 0) {
 			CHECK(sample->torn_threads == 0);
+			/* later samples read what the first one found in one batch: they must agree */
+			char *text0 = render(s, sample);
+			for (int again = 0; again < 2 && text0; again++) {
+				const struct ls_sample *next;
+				CHECK(ls_session_sample(s, &next) == 0);
+				char *text1 = render(s, next);
+				CHECK(text1 && strcmp(text0, text1) == 0);
+				if (text1 && strcmp(text0, text1) != 0)
+					fprintf(stderr, "  %s sample %d differs:\n%s\n", stem, again + 2, text1);
+				free(text1);
+			}
+			free(text0);
+			struct ls_session_stats st;
+			ls_session_get_stats(s, &st);
+			CHECK(st.batched_thread_lists >= 2);
+			rc = ls_session_sample(s, &sample);
+			CHECK(rc == 0);
+		}
+		if (rc == 0) {
 			char *text = render(s, sample);
 			CHECK(text && expected && strcmp(text, expected) == 0);
 			if (text && expected && strcmp(text, expected) != 0)

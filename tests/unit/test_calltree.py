@@ -22,7 +22,8 @@ def random_profile(rng, n_stacks):
     functions = [(1 + n_files + i, 1 + rng.randrange(n_files), i) for i in range(12)]
     # the same name in two files, to exercise the ordering by (name, line)
     functions.append((1 + n_files, 1 + (n_files - 1), 99))
-    frames = list({(rng.randrange(len(functions)), rng.randint(1, 6)) for _ in range(40)})
+    # line -1: a frame whose line the engine could not tell
+    frames = list({(rng.randrange(len(functions)), rng.randint(-1, 6)) for _ in range(40)})
     stacks = []
     for _ in range(n_stacks):
         if stacks and rng.random() < 0.6:

@@ -108,13 +108,16 @@ def per_function(profile, weights, by_line=False):
 
 def per_line_of_file(profile, weights, file_index):
     """{line: [self, total]} of the lines of one file (by string index of its path): self when the
-    line is the leaf, total when it is anywhere in the stack (once per stack)."""
+    line is the leaf, total when it is anywhere in the stack (once per stack). Lines are whatever
+    the frames say, -1 (no line) included."""
     frames = profile["frames"]
     functions = profile["functions"]
-    in_file = [functions[function][1] == file_index for function, _ in frames]
-    other = max([line for (_, line), inside in zip(frames, in_file) if inside] + [0]) + 1
-    frame_key = array("I", (line if inside else other for (_, line), inside in zip(frames, in_file)))
+    lines = sorted({line for function, line in frames if functions[function][1] == file_index})
+    key_of_line = {line: key for key, line in enumerate(lines)}
+    other = len(lines)  # the one key of every frame outside the file
+    frame_key = array("I", (key_of_line[line] if functions[function][1] == file_index else other
+                            for function, line in frames))
     key_rank = array("I", range(other + 1))
     tree, _, _ = build(profile, [weights], False, frame_key, key_rank)
     self_w, total_w = tree["key_self"][0], tree["key_total"][0]
-    return {line: [self_w[line], total_w[line]] for line in range(other) if total_w[line]}
+    return {line: [self_w[key], total_w[key]] for key, line in enumerate(lines) if total_w[key]}
