@@ -21,8 +21,8 @@ echo "=== loopscope attach $demo --duration $seconds (open the dashboard URL bel
 .venv/bin/loopscope attach "$demo" --duration "$seconds" -o "$out/demo.lsp" --html "$out/demo.html" \
   --export speedscope,collapsed,callgrind,pprof,pstats
 echo
-echo "=== the hottest stacks (wall time, from $out/demo.collapsed.txt)"
-awk '{ n=$NF; $NF=""; printf "%8.3f s  %s\n", n/1e9, substr($0, 1, 140) }' "$out/demo.collapsed.txt" | sort -n -r | head -6
+echo "=== the hottest stacks (samples at 100 Hz, from $out/demo.collapsed.txt)"
+awk '{ n=$NF; $NF=""; printf "%6d  %s\n", n, substr($0, 1, 140) }' "$out/demo.collapsed.txt" | sort -n -r | head -6
 echo
 echo "open $out/demo.html in a browser (the dashboard's views, offline), or: .venv/bin/loopscope report $out/demo.lsp"
 echo "open $out/demo.speedscope.json in https://www.speedscope.app, $out/demo.callgrind in KCachegrind,"
