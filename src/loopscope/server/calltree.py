@@ -47,10 +47,15 @@ def analyse(profile, all_series, by_line=False):
     """(the call tree of the series, [per-key sums of each series]) from one pass of the C builder;
     the sums are as per_function() returns them."""
     tree, key_function, key_line = build(profile, all_series, by_line)
+    if by_line:
+        functions = [key_function[k] if k >= 0 else -1 for k in tree["key"]]
+        lines = [key_line[k] if k >= 0 else 0 for k in tree["key"]]
+    else:  # the keys are the functions
+        functions, lines = tree["key"], [0] * len(tree["key"])
     result = {
         "parent": tree["parent"],
-        "function": [key_function[k] if k >= 0 else -1 for k in tree["key"]],
-        "line": [key_line[k] if k >= 0 else 0 for k in tree["key"]],
+        "function": functions,
+        "line": lines,
         "self": tree["self"],
         "total": tree["total"],
         "series": len(all_series),
