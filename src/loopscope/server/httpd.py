@@ -75,6 +75,7 @@ class Dashboard:
         self.stopping = threading.Event()
         self.streams = threading.BoundedSemaphore(MAX_EVENT_STREAMS)
         self.open_streams = 0
+        self.streams_lock = threading.Lock()
         self.httpd = bind(host, port, self)
         self.port = self.httpd.server_address[1]
         self.thread = None
@@ -104,17 +105,6 @@ class Dashboard:
         self.httpd.shutdown()
         self.httpd.server_close()
         self.pool.close()
-
-    def serve_until_interrupted(self):
-        """Serve in this thread until Ctrl-C / SIGTERM (used by `loopscope report`)."""
-        try:
-            self.httpd.serve_forever(poll_interval=0.2)
-        except KeyboardInterrupt:
-            pass
-        finally:
-            self.stopping.set()
-            self.httpd.server_close()
-            self.pool.close()
 
 
 class Server(http.server.ThreadingHTTPServer):
@@ -180,7 +170,7 @@ class RequestHandler(http.server.BaseHTTPRequestHandler):
             if asset is None:
                 self.send_json(404, {"error": "not found: %s" % path}, head)
             else:
-                self.send_body(200, asset.content_type, asset.data, head, set_cookie=set_cookie, cache=False)
+                self.send_body(200, asset.content_type, asset.data, head, set_cookie=set_cookie)
 
     def do_POST(self):
         self.send_json(405, {"error": "the dashboard only answers GET"})
@@ -214,7 +204,7 @@ class RequestHandler(http.server.BaseHTTPRequestHandler):
     def send_json(self, status, body, head=False):
         self.send_body(status, "application/json", encode(body), head)
 
-    def send_body(self, status, content_type, data, head=False, set_cookie=None, cache=False):
+    def send_body(self, status, content_type, data, head=False, set_cookie=None):
         encoding = None
         if len(data) >= GZIP_MIN_BYTES and "gzip" in self.headers.get("Accept-Encoding", ""):
             data, encoding = gzip.compress(data, 1), "gzip"
@@ -236,7 +226,8 @@ class RequestHandler(http.server.BaseHTTPRequestHandler):
         if not self.dashboard.streams.acquire(blocking=False):
             self.send_json(503, {"error": "too many open event streams (%d)" % MAX_EVENT_STREAMS})
             return
-        self.dashboard.open_streams += 1
+        with self.dashboard.streams_lock:
+            self.dashboard.open_streams += 1
         try:
             self.send_response(200)
             self.send_header("Content-Type", "text/event-stream")
@@ -250,7 +241,8 @@ class RequestHandler(http.server.BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):
             pass
         finally:
-            self.dashboard.open_streams -= 1
+            with self.dashboard.streams_lock:
+                self.dashboard.open_streams -= 1
             self.dashboard.streams.release()
 
     def event_loop(self):

@@ -70,13 +70,11 @@ export class FlameGraph {
     const depth = new Int32Array(n);
     const next = new Float64Array(n);
     const end = new Int32Array(n);
-    let maxDepth = 0;
     for (let i = 1; i < n; i++) {
       const p = parent[i];
       x[i] = next[p] || x[p];
       next[p] = x[i] + total[i];
       depth[i] = depth[p] + 1;
-      if (depth[i] > maxDepth) maxDepth = depth[i];
     }
     // subtree end: the first index after i whose depth is not deeper than i's
     const open = [];
@@ -86,7 +84,7 @@ export class FlameGraph {
     }
     while (open.length) end[open.pop()] = n;
     const names = this.data.functions.map((f) => f.name);
-    this.layoutData = { x, depth, end, maxDepth, names };
+    this.layoutData = { x, depth, end, names };
   }
 
   pathKey(node) {
@@ -154,7 +152,6 @@ export class FlameGraph {
     const z = this.zoom;
     const x0 = x[z];
     const scale = width / total[z];
-    const zDepth = depth[z];
     const rects = [];
     const yOf = (d) => (this.orientation === 'icicle' ? d * ROW : height - (d + 1) * ROW);
     const colors = this.diff ? this.diffColors() : null;
@@ -173,7 +170,6 @@ export class FlameGraph {
       drawn++;
       i++;
     }
-    void zDepth;
     this.rects = rects;
     this.drawnFrames = drawn;
     canvas.dataset.frames = String(drawn);
@@ -295,15 +291,6 @@ export class FlameGraph {
       if (i > 0 && this.search.test(names[fn[i]])) { sum += total[i]; i = end[i]; } else i++;
     }
     return sum / total[this.zoom];
-  }
-
-  // the label of the widest frame that is not the root (for tests and the info line)
-  widestFrame() {
-    const { function: fn } = this.data.nodes;
-    const total = this.widths;
-    let best = -1;
-    for (let i = 1; i < total.length; i++) if (best < 0 || total[i] > total[best]) best = i;
-    return best < 0 ? null : this.layoutData.names[fn[best]];
   }
 }
 
