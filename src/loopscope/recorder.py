@@ -30,7 +30,8 @@ def open_session(pid, alive=None, wait_s=ATTACH_WAIT_S):
                 time.sleep(0.01)
             return session
         except _engine.Error as e:
-            retry = e.args[0] in (_engine.ERR_NOT_STARTED, _engine.ERR_NOT_PYTHON, _engine.ERR_READ)
+            # a starting interpreter changes under the reader: a torn first sample is retried too
+            retry = e.args[0] in (_engine.ERR_NOT_STARTED, _engine.ERR_NOT_PYTHON, _engine.ERR_READ, _engine.ERR_TORN)
             if retry and time.monotonic() < deadline and (alive is None or alive()):
                 time.sleep(0.02)
                 continue
