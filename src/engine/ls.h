@@ -64,6 +64,7 @@ struct ls_sample {
 struct ls_session_stats {
 	uint64_t samples, read_calls, read_bytes, read_failures;
 	uint64_t threads_walked, torn_threads, retried_threads;
+	uint64_t retried_samples; /* whole samples read again (the thread list changed mid-read) */
 	uint64_t code_hits, code_misses, code_stale;
 	uint64_t batched_thread_lists; /* samples whose thread list came in one read */
 };
@@ -79,9 +80,11 @@ int ls_session_open_image_bytes(const uint8_t *data, size_t len, struct ls_sessi
 				size_t why_len);
 void ls_session_free(struct ls_session *session);
 
-/* Take one sample of every thread. On success *out is borrowed until the next call.
+/* Take one sample of every thread. On success *out is borrowed until the next call. A sample the
+ * target tore as a whole (a thread started or ended mid-read) is read again, up to 3 times, before
+ * LS_ERR_TORN is returned; stats count the retries as retried_samples.
  * Errors: LS_ERR_PROCESS_EXITED, LS_ERR_PERMISSION, LS_ERR_NOT_STARTED (no interpreter or no
- * thread yet), LS_ERR_READ (the runtime itself was unreadable), LS_ERR_NOMEM. */
+ * thread yet), LS_ERR_READ (the runtime itself was unreadable), LS_ERR_TORN, LS_ERR_NOMEM. */
 int ls_session_sample(struct ls_session *session, const struct ls_sample **out);
 
 /* Whether samples query the OS for each thread's state, CPU time and name (default: yes). Without

@@ -17,8 +17,13 @@ struct ls_session {
 	struct ls_functab functions;
 	struct ls_walker walker;
 	struct ls_sample sample;
-	uint64_t samples, threads_walked, torn_threads, retried_threads;
+	uint64_t samples, threads_walked, torn_threads, retried_threads, retried_samples;
 };
+
+/* How many times a whole sample is read again when the interpreter or its thread list changed
+ * while we read it (a thread started or ended mid-read): such a race is brief, so an immediate
+ * retry nearly always gets a whole sample. */
+#define LS_SAMPLE_RETRIES 3
 
 static int session_new(struct ls_proc *proc, struct ls_session **out)
 {
@@ -121,7 +126,13 @@ void ls_session_free(struct ls_session *s)
 
 int ls_session_sample(struct ls_session *s, const struct ls_sample **out)
 {
-	int rc = ls_threads_walk(&s->walker, &s->sample);
+	int rc;
+	for (int attempt = 0;; attempt++) {
+		rc = ls_threads_walk(&s->walker, &s->sample);
+		if ((rc != LS_ERR_TORN && rc != LS_ERR_READ) || attempt == LS_SAMPLE_RETRIES)
+			break;
+		s->retried_samples++;
+	}
 	if (rc)
 		return rc;
 	s->samples++;
@@ -182,6 +193,7 @@ void ls_session_get_stats(const struct ls_session *s, struct ls_session_stats *o
 	out->threads_walked = s->threads_walked;
 	out->torn_threads = s->torn_threads;
 	out->retried_threads = s->retried_threads;
+	out->retried_samples = s->retried_samples;
 	out->code_hits = s->walker.code_cache.hits;
 	out->code_misses = s->walker.code_cache.misses;
 	out->code_stale = s->walker.code_cache.stale;

@@ -53,8 +53,9 @@ def test_samples_of_a_churning_target_are_consistent(interpreter):
         # recursion goes 30 levels, each level at most 3 frames, plus the thread's own frames
         assert deepest < 30 * 3 + 20
         torn = stats["torn_threads"] / stats["threads_walked"]
-        print("%s: %d thread samples, %.3f%% torn, %.3f%% retried" % (
-            python, stats["threads_walked"], 100 * torn, 100 * stats["retried_threads"] / stats["threads_walked"]))
+        print("%s: %d thread samples, %.3f%% torn, %.3f%% retried, %d whole samples retried" % (
+            python, stats["threads_walked"], 100 * torn, 100 * stats["retried_threads"] / stats["threads_walked"],
+            stats["retried_samples"]))
         assert torn < 0.5
     finally:
         proc.kill()
