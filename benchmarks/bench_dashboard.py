@@ -37,7 +37,7 @@ import urllib.request
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "src"))
 
-from loopscope.server import calltree, queries  # noqa: E402
+from loopscope.server import calltree, jsontext, queries  # noqa: E402
 
 WEB = os.path.join(ROOT, "src", "loopscope", "web")
 CHROMIUM = os.environ.get("LOOPSCOPE_CHROMIUM", "/usr/bin/chromium")
@@ -154,7 +154,7 @@ def bench_flame(rounds):
 
     profile = synthetic_profile()
     answer, build_s = flame_answer(profile)
-    text = json.dumps(answer, separators=(",", ":"))
+    text = jsontext.text(answer)
     with tempfile.TemporaryDirectory() as directory:
         os.symlink(os.path.join(WEB, "js"), os.path.join(directory, "js"))
         os.symlink(os.path.join(WEB, "style.css"), os.path.join(directory, "style.css"))

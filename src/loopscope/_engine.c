@@ -10,6 +10,7 @@
 #include <structmember.h>
 
 #include "_engine_calltree.h"
+#include "_engine_arrays.h"
 #include "_engine_export.h"
 #include "_engine_sampler.h"
 #include "_engine_types.h"
@@ -295,6 +296,12 @@ static PyMethodDef module_methods[] = {
 	{"linetable_decode", linetable_decode, METH_VARARGS,
 	 "linetable_decode(kind, table, firstlineno) -> [(start, end, line)]"},
 	{"error_message", error_message, METH_O, "error_message(code) -> str"},
+	{"parse_id_lists", engine_parse_id_lists, METH_O,
+	 "parse_id_lists(texts) -> (offsets, values): stored id lists as array('I')s"},
+	{"renumber_ids", engine_renumber_ids, METH_O,
+	 "renumber_ids(ids) -> (distinct, renumbered): dense ids in order of value, as array('I')s"},
+	{"gather", engine_gather, METH_VARARGS, "gather(index, table, fallback) -> array('i') of table[index[i]]"},
+	{"json_ints", engine_json_ints, METH_O, "json_ints(array) -> str: the JSON text of an integer array"},
 	{"call_tree", engine_call_tree, METH_VARARGS,
 	 "call_tree(stack_offsets, stack_frames, frame_key, key_rank, weights, n_series) -> dict (see _engine_calltree.c)"},
 	{"export", (PyCFunction)(void (*)(void))engine_export, METH_VARARGS | METH_KEYWORDS,

@@ -3,13 +3,15 @@
  *   call_tree(stack_offsets, stack_frames, frame_key, key_rank, weights, n_series) -> dict
  *
  * The first four are buffers of unsigned 32-bit integers (array('I')), weights a buffer of unsigned
- * 64-bit integers (array('Q')) of n_series rows of len(stack_offsets) - 1. The dict holds lists:
- * parent and key (the root's are -1), and self, total, key_self, key_total as one list per series.
+ * 64-bit integers (array('Q')) of n_series rows of len(stack_offsets) - 1. The dict holds arrays:
+ * parent and key as array('i') (the root's are -1), and self, total, key_self, key_total as a list
+ * of one array('Q') per series.
  * The GIL is released while the tree is built.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
+#include "_engine_arrays.h"
 #include "_engine_calltree.h"
 #include "calltree.h"
 #include "ls_error.h"
@@ -28,43 +30,25 @@ static int get_buffer(PyObject *obj, Py_buffer *view, Py_ssize_t itemsize, const
 	return 0;
 }
 
-static PyObject *u32_list(const uint32_t *values, size_t n)
+/* The root's UINT32_MAX reads as -1 in an array('i') (node and key counts stay below 2^31). */
+static PyObject *i32_array(const uint32_t *values, size_t n)
 {
-	PyObject *list = PyList_New((Py_ssize_t)n);
-	if (!list)
-		return NULL;
-	for (size_t i = 0; i < n; i++) {
-		PyObject *v = values[i] == UINT32_MAX ? PyLong_FromLong(-1) : PyLong_FromUnsignedLong(values[i]);
-		if (!v) {
-			Py_DECREF(list);
-			return NULL;
-		}
-		PyList_SET_ITEM(list, (Py_ssize_t)i, v);
-	}
-	return list;
+	return engine_new_array('i', values, n * sizeof(*values));
 }
 
-/* [[row 0], [row 1], ...]: n_rows rows of n values */
+/* [array('Q') of row 0, ...]: n_rows rows of n values */
 static PyObject *u64_rows(const uint64_t *values, size_t n_rows, size_t n)
 {
 	PyObject *rows = PyList_New((Py_ssize_t)n_rows);
 	if (!rows)
 		return NULL;
 	for (size_t k = 0; k < n_rows; k++) {
-		PyObject *row = PyList_New((Py_ssize_t)n);
+		PyObject *row = engine_new_array('Q', values + k * n, n * sizeof(*values));
 		if (!row) {
 			Py_DECREF(rows);
 			return NULL;
 		}
 		PyList_SET_ITEM(rows, (Py_ssize_t)k, row);
-		for (size_t i = 0; i < n; i++) {
-			PyObject *v = PyLong_FromUnsignedLongLong(values[k * n + i]);
-			if (!v) {
-				Py_DECREF(rows);
-				return NULL;
-			}
-			PyList_SET_ITEM(row, (Py_ssize_t)i, v);
-		}
 	}
 	return rows;
 }
@@ -128,8 +112,8 @@ PyObject *engine_call_tree(PyObject *module, PyObject *args)
 		goto done;
 	}
 	result = PyDict_New();
-	if (!result || set_item(result, "parent", u32_list(tree.parent, tree.n_nodes)) < 0 ||
-	    set_item(result, "key", u32_list(tree.key, tree.n_nodes)) < 0 ||
+	if (!result || set_item(result, "parent", i32_array(tree.parent, tree.n_nodes)) < 0 ||
+	    set_item(result, "key", i32_array(tree.key, tree.n_nodes)) < 0 ||
 	    set_item(result, "self", u64_rows(tree.self, tree.n_series, tree.n_nodes)) < 0 ||
 	    set_item(result, "total", u64_rows(tree.total, tree.n_series, tree.n_nodes)) < 0 ||
 	    set_item(result, "key_self", u64_rows(tree.key_self, tree.n_series, tree.n_keys)) < 0 ||

@@ -13,7 +13,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from recordings import SWITCH, hot_line, record_switch  # noqa: E402
 
 from loopscope.reports.html import request_key, write_report  # noqa: E402
-from loopscope.server import api  # noqa: E402
+from loopscope.server import api, jsontext  # noqa: E402
 from loopscope.storage import Profile  # noqa: E402
 
 
@@ -25,9 +25,10 @@ def recording(tmp_path_factory):
 
 
 def get(profile, route, **params):
+    """The route's answer as the page gets it (through the server's JSON writer)."""
     status, body = api.dispatch(profile, route, {k: str(v) for k, v in params.items() if v is not None})
     assert status == 200, body
-    return body
+    return json.loads(jsontext.encode(body))
 
 
 def names_of(body):

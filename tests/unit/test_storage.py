@@ -98,7 +98,10 @@ def write_profile(path, windows, close=True, **kwargs):
 
 def check_export_shape(d):
     """The rules _engine.export() applies to its input, and density: every item is used."""
-    assert set(d) == {"strings", "functions", "frames", "stacks", "threads", "records", "meta"}
+    assert set(d) == {"strings", "functions", "frames", "stacks", "threads", "records", "meta",
+                      "stack_offsets", "stack_frames"}
+    offsets, flat = d["stack_offsets"], d["stack_frames"]
+    assert [flat[offsets[i]:offsets[i + 1]].tolist() for i in range(len(offsets) - 1)] == d["stacks"]
     strings, functions, frames, stacks, threads, records = (
         d["strings"], d["functions"], d["frames"], d["stacks"], d["threads"], d["records"])
     assert strings[0] == "" and len(set(strings)) == len(strings)
@@ -269,6 +272,22 @@ def test_a_range_takes_every_window_it_overlaps(tmp_path):
     assert [w["index"] for w in profile.windows(START + 2 * SECOND + 1, START + 4 * SECOND + 1)] == [2, 3, 4]
     assert profile.profile_dict(START + 20 * SECOND)["records"] == []
     assert records_by_original_ids(profile.profile_dict(end_ns=START + SECOND)) == expected_records([0])
+
+
+def test_ranges_over_one_set_of_tables(tmp_path):
+    # the diff view's two ranges: each dict sums its own range, and a stack index means the same
+    # stack in both (the tables are the union's)
+    path = tmp_path / "ranges.lsp"
+    write_profile(path, range(10))
+    profile = Profile(path)
+    ranges = [(START, START + 2 * SECOND), (START + 5 * SECOND, START + 9 * SECOND), (START + 20 * SECOND, None)]
+    dicts = profile.profile_dicts(ranges)
+    assert len(dicts) == 3
+    for d, (start, end) in zip(dicts, ranges):
+        assert records_by_original_ids(d) == records_by_original_ids(profile.profile_dict(start, end))
+        assert d["stacks"] is dicts[0]["stacks"] and d["frames"] is dicts[0]["frames"]
+    assert dicts[2]["records"] == []
+    assert dicts[0]["meta"]["duration_ns"] == 2 * SECOND and dicts[1]["meta"]["duration_ns"] == 4 * SECOND
 
 
 def test_default_rollup_sizes_give_the_same_sums(tmp_path):
@@ -470,6 +489,19 @@ def test_a_profile_missing_an_interned_row_is_damaged(tmp_path):
     with pytest.raises(ProfileError, match="is damaged: it refers to id 2 of a table that lacks it"):
         Profile(path).profile_dict()
     assert Profile(path).profile_dict(thread="MainThread")["stacks"] == [[1, 0], [2, 0]]
+
+
+@pytest.mark.parametrize("text, table", [("[1,oops]", None), ("[4294967296]", None), ("", None), ("[9]", "frames")])
+def test_a_profile_with_a_bad_stack_is_damaged(tmp_path, text, table):
+    path = tmp_path / "bad-stack.lsp"
+    write_profile(path, range(3))
+    db = sqlite3.connect(str(path))
+    db.execute("UPDATE stacks SET frames = ? WHERE id = 1", (text,))
+    db.commit()
+    db.close()
+    cause = "it refers to id 9 of a table that lacks it" if table else "a stack is not a list of frame ids"
+    with pytest.raises(ProfileError, match="profile '.*bad-stack.lsp' is damaged: " + cause):
+        Profile(path).profile_dict()
 
 
 # --- times on the command line ---

@@ -12,13 +12,12 @@ no connection at all.
 
 import base64
 import hashlib
-import json
 import os
 import tempfile
 import urllib.parse
 
 from loopscope.reports.bundle import bundle
-from loopscope.server import api, assets, queries
+from loopscope.server import api, assets, jsontext, queries
 from loopscope.storage import Profile
 
 WEIGHTS = api.WEIGHTS
@@ -73,7 +72,7 @@ def render(profile):
     page = web["/index.html"].data.decode()
     style = web["/style.css"].data.decode()
     script = bundle(assets.module_sources())
-    data = json.dumps({"responses": collect_responses(profile)}, separators=(",", ":"), allow_nan=False)
+    data = jsontext.text({"responses": collect_responses(profile)})
     data = data.replace("<", "\\u003c")  # nothing in the data can close the script element
     policy = ("default-src 'none'; script-src %s; style-src %s; img-src data:; connect-src 'none'; "
               "base-uri 'none'; form-action 'none'" % (script_hash(script), script_hash(style)))

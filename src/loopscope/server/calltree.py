@@ -6,10 +6,11 @@ A *series* is {stack index: weight} for one selection (a time range and thread).
 over the same profile dict make one tree whose nodes carry a weight per series; the diff view uses
 two (baseline, comparison).
 
-call_tree() returns the nodes in depth-first order, as parallel lists (siblings by function name,
+call_tree() returns the nodes in depth-first order, as parallel arrays (siblings by function name,
 then file, then line), so a client lays a flame graph out in one pass:
     parent[i] < i (the root, 0, has parent -1), function[i] (index into the profile's functions,
-    -1 for the root), line[i] (0 when the tree is by function), self[k][i], total[k][i] per series k.
+    -1 for the root), line[i] (0 when the tree is by function) as array('i'); self[k][i],
+    total[k][i] per series k as array('Q'). (server/jsontext.py writes arrays as JSON lists.)
 Stacks are stored leaf first; the tree is root first. The merging runs in C
 (src/engine/calltree.c); this module maps the profile's functions and lines to its keys and ranks.
 """
@@ -48,10 +49,10 @@ def analyse(profile, all_series, by_line=False):
     the sums are as per_function() returns them."""
     tree, key_function, key_line = build(profile, all_series, by_line)
     if by_line:
-        functions = [key_function[k] if k >= 0 else -1 for k in tree["key"]]
-        lines = [key_line[k] if k >= 0 else 0 for k in tree["key"]]
+        functions = _engine.gather(tree["key"], array("i", key_function), -1)
+        lines = _engine.gather(tree["key"], array("i", key_line), 0)
     else:  # the keys are the functions
-        functions, lines = tree["key"], [0] * len(tree["key"])
+        functions, lines = tree["key"], array("i", [0]) * len(tree["key"])
     result = {
         "parent": tree["parent"],
         "function": functions,
@@ -89,8 +90,10 @@ def build(profile, all_series, by_line, frame_key=None, key_rank=None):
             key_rank[k] = rank
     else:
         key_function = key_line = None
-    offsets = array("I", itertools.accumulate(map(len, stacks), initial=0))
-    flat = array("I", itertools.chain.from_iterable(stacks))
+    offsets, flat = profile.get("stack_offsets"), profile.get("stack_frames")
+    if offsets is None or flat is None:
+        offsets = array("I", itertools.accumulate(map(len, stacks), initial=0))
+        flat = array("I", itertools.chain.from_iterable(stacks))
     weights = array("Q", [0]) * (len(all_series) * len(stacks))
     for k, series_weights in enumerate(all_series):
         base = k * len(stacks)

@@ -24,7 +24,7 @@ import threading
 import time
 import urllib.parse
 
-from loopscope.server import api, assets, security
+from loopscope.server import api, assets, jsontext, security
 from loopscope.server.cache import ResponseCache
 from loopscope.storage import Profile, ProfileError
 
@@ -269,7 +269,7 @@ class RequestHandler(http.server.BaseHTTPRequestHandler):
 
 
 def encode(body):
-    return json.dumps(body, separators=(",", ":"), allow_nan=False).encode()
+    return jsontext.encode(body)
 
 
 def data_version(profile):

@@ -72,7 +72,7 @@ def timeline(profile, start_ns=None, end_ns=None, points=300):
 
 
 class SelectionCache:
-    """The last few profile dicts, keyed by file, its version, range and thread: the flame graph,
+    """The last few profile dicts, keyed by file, its version, ranges and thread: the flame graph,
     the table and the source view of one selection are three requests but one query."""
 
     def __init__(self, size=4):
@@ -80,13 +80,15 @@ class SelectionCache:
         self.entries = OrderedDict()
         self.lock = threading.Lock()
 
-    def get(self, profile, start_ns, end_ns, thread):
-        key = (os.path.abspath(profile.path), profile.version(), start_ns, end_ns, thread)
+    def get(self, profile, ranges, thread):
+        """Profile.profile_dicts(ranges, thread): one dict per (start_ns, end_ns) range."""
+        ranges = tuple(tuple(r) for r in ranges)
+        key = (os.path.abspath(profile.path), profile.version(), ranges, thread)
         with self.lock:
             if key in self.entries:
                 self.entries.move_to_end(key)
                 return self.entries[key]
-        data = profile.profile_dict(start_ns, end_ns, thread)
+        data = profile.profile_dicts(ranges, thread)
         with self.lock:
             self.entries[key] = data
             while len(self.entries) > self.size:
@@ -100,8 +102,12 @@ SELECTIONS = SelectionCache()
 def selection(profile, start_ns, end_ns, thread):
     """The profile dict of a range and thread (shared: callers must not change it), and its
     duration in seconds."""
-    data = SELECTIONS.get(profile, start_ns, end_ns, thread)
-    return data, data["meta"]["duration_ns"] / 1e9
+    data = SELECTIONS.get(profile, [(start_ns, end_ns)], thread)[0]
+    return data, seconds_of(data)
+
+
+def seconds_of(data):
+    return data["meta"]["duration_ns"] / 1e9
 
 
 def describe_functions(data):
@@ -164,12 +170,11 @@ def diff(profile, base, comparison, thread=None, weight="wall", by_line=False):
     """Baseline and comparison ranges ((start_ns, end_ns) each) merged into one tree whose nodes
     carry both weights, and the functions sorted by the change of their self time per second
     (growth first). Weights are raw; divide by base_seconds / seconds to compare rates."""
-    base_data, base_seconds = selection(profile, base[0], base[1], thread)
-    data, seconds = selection(profile, comparison[0], comparison[1], thread)
-    merged, base_map, cmp_map = merge_profiles(base_data, data)
-    base_weights = {base_map[s]: w for s, w in calltree.series(base_data, weight).items()}
-    cmp_weights = {cmp_map[s]: w for s, w in calltree.series(data, weight).items()}
-    tree, (base_sums, cmp_sums) = calltree.analyse(merged, [base_weights, cmp_weights], by_line)
+    base_data, data = SELECTIONS.get(profile, [base, comparison], thread)
+    base_seconds, seconds = seconds_of(base_data), seconds_of(data)
+    base_weights = calltree.series(base_data, weight)
+    cmp_weights = calltree.series(data, weight)
+    tree, (base_sums, cmp_sums) = calltree.analyse(data, [base_weights, cmp_weights], by_line)
     rows = []
     for key in set(base_sums) | set(cmp_sums):
         b = base_sums.get(key, (0, 0))
@@ -179,7 +184,7 @@ def diff(profile, base, comparison, thread=None, weight="wall", by_line=False):
         rows.append([key[0], key[1], b[0], b[1], c[0], c[1], change, total_change])
     rows.sort(key=lambda row: (-row[6], -row[7], row[0], row[1]))
     return {
-        "functions": describe_functions(merged),
+        "functions": describe_functions(data),
         "nodes": {"parent": tree["parent"], "function": tree["function"], "line": tree["line"],
                   "base_self": tree["self"][0], "base_total": tree["total"][0],
                   "self": tree["self"][1], "total": tree["total"][1]},
@@ -192,26 +197,3 @@ def diff(profile, base, comparison, thread=None, weight="wall", by_line=False):
 
 def rate(value, seconds):
     return value / seconds if seconds > 0 else 0.0
-
-
-def merge_profiles(a, b):
-    """One profile dict holding the functions, frames and stacks of both (records left empty), and
-    {stack index in a: merged index}, {stack index in b: merged index}."""
-    strings, functions, frames, stacks = [], [], [], []
-    string_ids, function_ids, frame_ids, stack_ids = {}, {}, {}, {}
-
-    def intern(table, ids, value):
-        if value not in ids:
-            ids[value] = len(table)
-            table.append(value)
-        return ids[value]
-
-    maps = []
-    for data in (a, b):
-        s = [intern(strings, string_ids, text) for text in data["strings"]]
-        f = [intern(functions, function_ids, (s[name], s[file], first)) for name, file, first in data["functions"]]
-        fr = [intern(frames, frame_ids, (f[function], line)) for function, line in data["frames"]]
-        maps.append({i: intern(stacks, stack_ids, tuple(fr[x] for x in stack)) for i, stack in enumerate(data["stacks"])})
-    merged = {"strings": strings, "functions": functions, "frames": frames,
-              "stacks": [list(stack) for stack in stacks], "records": [], "threads": []}
-    return merged, maps[0], maps[1]

@@ -9,11 +9,15 @@
         profile.threads()             # [{id, native_id, thread_id, name}]
         profile.source(path)          # the file's text as it was profiled, or None
         profile.profile_dict(start_ns=None, end_ns=None, thread=None)
+        profile.profile_dicts([(start_ns, end_ns), ...], thread=None)  # one per range, shared tables
         profile.timeline(start_ns, end_ns, points)  # binned totals per window and per thread
 
 profile_dict() returns the dict that loopscope._engine.export() takes (see _engine_export.c):
 strings, functions, frames, stacks, threads, records and meta (pid, hexversion, period_ns,
-start_unix_ns, duration_ns, command as one string). It adds up the windows whose [start, end)
+start_unix_ns, duration_ns, command as one string); and the stacks again as two array('I')s,
+stack_offsets and stack_frames (stack i is stack_frames[stack_offsets[i]:stack_offsets[i + 1]]),
+which the call-tree builder takes as they are. profile_dicts() gives several ranges over one set
+of tables. It adds up the windows whose [start, end)
 overlaps [start_ns, end_ns) - taken as the run of window indices from the first window that ends
 after start_ns to the last that starts before end_ns (window times increase with their index) -
 optionally for one thread: a name (every thread of that name) or a native id (an int, or a string
@@ -38,7 +42,7 @@ import shlex
 import sqlite3
 import urllib.parse
 
-from loopscope import __version__
+from loopscope import __version__, _engine
 from loopscope.storage.schema import APPLICATION_ID, SCHEMA_VERSION, WEIGHTS, ProfileError, from_signed64
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -155,11 +159,23 @@ class Profile:
     @reporting_damage
     def profile_dict(self, start_ns=None, end_ns=None, thread=None):
         """The aggregated profile of a time range and thread, as loopscope._engine.export() takes it."""
-        span = self._window_span(start_ns, end_ns)
+        return self.profile_dicts([(start_ns, end_ns)], thread)[0]
+
+    @reporting_damage
+    def profile_dicts(self, ranges, thread=None):
+        """profile_dict() of each (start_ns, end_ns) range, over one set of tables (the union of what
+        the ranges use, renumbered once): a stack index means the same stack in every dict, so the
+        diff view compares ranges without merging their tables."""
         thread_ids = self._select_threads(thread) if thread is not None else None
-        records = self._sum_records(span, thread_ids) if span else []
-        result = self._renumbered_tables(records)
-        result["meta"] = self._export_meta(span, start_ns)
+        spans = [self._window_span(start_ns, end_ns) for start_ns, end_ns in ranges]
+        all_records = [self._sum_records(span, thread_ids) if span else [] for span in spans]
+        tables = self._renumbered_tables(all_records)
+        result = []
+        for (start_ns, _), span, records in zip(ranges, spans, tables.pop("records")):
+            data = dict(tables)
+            data["records"] = records
+            data["meta"] = self._export_meta(span, start_ns)
+            result.append(data)
         return result
 
     @reporting_damage
@@ -376,21 +392,36 @@ class Profile:
 
     # --- building the export dict ---
 
-    def _renumbered_tables(self, records):
-        """The interned tables restricted to what `records` use, with dense new ids."""
-        stacks = parse_stacks(self._fetch("SELECT id, frames FROM stacks", {r[1] for r in records}))
-        frames = self._fetch("SELECT id, function_id, line FROM frames", set().union(*stacks.values()))
+    def _renumbered_tables(self, all_records):
+        """The interned tables restricted to what the record lists use, with dense new ids; its
+        "records" holds each list renumbered."""
+        used_stacks = set().union(*({r[1] for r in records} for records in all_records))
+        stack_texts = self._fetch("SELECT id, frames FROM stacks", used_stacks)
+        stack_ids = sorted(stack_texts)
+        try:
+            offsets, old_frames = _engine.parse_id_lists([stack_texts[i] for i in stack_ids])
+        except ValueError:
+            raise ProfileError("profile '%s' is damaged: a stack is not a list of frame ids" % self.path) from None
+        frame_ids, new_frames = _engine.renumber_ids(old_frames)
+        frames = self._fetch("SELECT id, function_id, line FROM frames", set(frame_ids))
         functions = self._fetch("SELECT id, name_id, file_id, first_line FROM functions",
                                 {fn for fn, _ in frames.values()})
-        threads = self._fetch("SELECT id, native_id, thread_id, name FROM threads", {r[0] for r in records})
+        threads = self._fetch("SELECT id, native_id, thread_id, name FROM threads",
+                              set().union(*({r[0] for r in records} for records in all_records)))
         strings = self._fetch("SELECT id, text FROM strings",
                               {0} | {s for name, file, _ in functions.values() for s in (name, file)})
         strings[0] = ""
+        if len(frames) != len(frame_ids):
+            raise ProfileError("profile '%s' is damaged: it refers to id %s of a table that lacks it"
+                               % (self.path, min(set(frame_ids) - set(frames))))
         try:
-            return build_tables(records, stacks, frames, functions, threads, strings)
+            tables = build_tables(all_records, stack_ids, frames, functions, threads, strings)
         except KeyError as e:
             raise ProfileError("profile '%s' is damaged: it refers to id %s of a table that lacks it"
                                % (self.path, e.args[0])) from None
+        tables["stack_offsets"], tables["stack_frames"] = offsets, new_frames
+        tables["stacks"] = [new_frames[offsets[i]:offsets[i + 1]].tolist() for i in range(len(stack_ids))]
+        return tables
 
     def _fetch(self, select, ids):
         """{id: row without its id} for the given ids (a single value for a two-column select).
@@ -460,30 +491,24 @@ def piece_query(piece):
     return "SELECT %s FROM rollups WHERE size = ? AND bucket BETWEEN ? AND ?" % columns, list(piece)
 
 
-def build_tables(records, stacks, frames, functions, threads, strings):
-    """The export tables from {old id: row} tables, renumbered densely in the order of old ids.
-    A row that refers to an id missing from its table raises KeyError."""
-    string_ids, function_ids, frame_ids = renumber(strings), renumber(functions), renumber(frames)
-    stack_ids, thread_ids = renumber(stacks), renumber(threads)
+def build_tables(all_records, stack_ids, frames, functions, threads, strings):
+    """The export tables (all but the stacks) from {old id: row} tables, renumbered densely in the
+    order of old ids; stack_ids are the old ids of the stacks, in order. "records" holds each list
+    of all_records renumbered. A row that refers to an id missing from its table raises KeyError."""
+    string_ids, function_ids = renumber(strings), renumber(functions)
+    thread_ids = renumber(threads)
+    new_stack = {old: new for new, old in enumerate(stack_ids)}
     string_list = [strings[i] for i in sorted(strings)]
     text_ids = {text: i for i, text in enumerate(string_list)}
-    new_frame = frame_ids.__getitem__
     return {
         "strings": string_list,
         "functions": [(string_ids[name], string_ids[file], first_line)
                       for _, (name, file, first_line) in sorted(functions.items())],
         "frames": [(function_ids[fn], line) for _, (fn, line) in sorted(frames.items())],
-        "stacks": [list(map(new_frame, frame_list)) for _, frame_list in sorted(stacks.items())],
         "threads": [(native_id, from_signed64(thread_id), intern_text(string_list, text_ids, name))
                     for _, (native_id, thread_id, name) in sorted(threads.items())],
-        "records": [(thread_ids[r[0]], stack_ids[r[1]]) + r[2:] for r in records],
+        "records": [[(thread_ids[r[0]], new_stack[r[1]]) + r[2:] for r in records] for records in all_records],
     }
-
-
-def parse_stacks(texts):
-    """{id: [frame ids]} from stored stacks ({id: "[12,7,3]"}), parsed as one JSON document."""
-    ids = list(texts)
-    return dict(zip(ids, json.loads("[%s]" % ",".join(texts[i] for i in ids))))
 
 
 def renumber(table):
