@@ -5,7 +5,8 @@ tests/targets/generators.py (threads blocked in generators, nested calls and met
 ground truth, then runs `loopscope dump PID --save-image` and writes, under tests/data/images/:
   <id>.img       the bytes the dump read (the loopscope memory image format)
   <id>.expected  what a replay of the image must print, in test_engine.c's plain format:
-                 "thread N" then one "  function|file|line" per frame, innermost first
+                 "thread N NAME" (the name the program gave the thread, "-" for none) then one
+                 "  function|file|line" per frame, innermost first
 Re-run it after changing what the walker reads: `.venv/bin/python tools/record_images.py`.
 """
 import glob
@@ -38,7 +39,7 @@ def interpreters():
 def expected_text(dump):
     lines = []
     for index, thread in enumerate(dump["threads"]):
-        lines.append("thread %d" % index)
+        lines.append("thread %d %s" % (index, thread["python_name"] or "-"))
         for frame in reversed(thread["frames"]):
             line = -1 if frame["line"] is None else frame["line"]
             lines.append("  %s|%s|%d" % (frame["function"], frame["file"], line))

@@ -434,7 +434,7 @@ static int resolve(struct ls_walker *w, size_t n, struct ls_sample *sample, size
 }
 
 int ls_frames_walk(struct ls_walker *w, const struct ls_stack_start *start, int keep_partial,
-		   struct ls_sample *sample, uint32_t *nframes, uint32_t *flags)
+		   struct ls_sample *sample, uint32_t *nframes, uint32_t *flags, uint64_t *base_frame)
 {
 	const struct ls_layout *l = &w->ctx.target->layout;
 	uint32_t first = sample->nframes;
@@ -442,6 +442,7 @@ int ls_frames_walk(struct ls_walker *w, const struct ls_stack_start *start, int 
 	int truncated = 0;
 	int rc = 0;
 	*nframes = 0;
+	*base_frame = 0;
 	w->nchunks = 0;
 	if (l->frame_kind != LS_FRAME_OBJECT && start->datastack) {
 		rc = copy_chunks(w, start);
@@ -468,6 +469,8 @@ int ls_frames_walk(struct ls_walker *w, const struct ls_stack_start *start, int 
 	}
 	if (rc || rc2 || truncated)
 		*flags |= LS_THREAD_TRUNCATED;
+	else if (n > 0)
+		*base_frame = w->raw[n - 1].addr;
 	*nframes = sample->nframes - first;
 	return rc ? rc : rc2;
 }

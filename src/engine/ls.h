@@ -48,6 +48,7 @@ struct ls_thread {
 	uint64_t cpu_ns;
 	char name[LS_THREAD_NAME_MAX];
 	uint32_t first_frame, nframes; /* into ls_sample.frames, innermost first */
+	uint64_t base_frame; /* the outermost frame's address when the walk was whole, else 0 */
 };
 
 struct ls_sample {
@@ -102,6 +103,12 @@ uint32_t ls_session_string_count(const struct ls_session *session);
 uint32_t ls_session_function_count(const struct ls_session *session);
 /* Intern a string of the caller's (a thread name, say) in the session's table: its id, or < 0. */
 int64_t ls_session_intern_string(struct ls_session *session, const char *s, size_t len);
+
+/* The name the program gave thread `index` of the last sample (threading.Thread.name; see
+ * pythread.h), as UTF-8 in buf (cap bytes, LS_PY_THREAD_NAME_MAX is enough). 0, or a negative code
+ * when it has none that can be read: not started by the threading module, a stack read in part,
+ * or a CPython whose objects we do not know (3.14 names OS threads itself). A few reads. */
+int ls_session_thread_python_name(struct ls_session *session, uint32_t index, char *buf, size_t cap);
 void ls_session_get_stats(const struct ls_session *session, struct ls_session_stats *out);
 
 /* Record every read from now on, and write what was read as an image (for tests). */

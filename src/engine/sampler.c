@@ -20,6 +20,7 @@
 #include "array.h"
 #include "ls_error.h"
 #include "procstat.h"
+#include "pythread.h"
 
 #define MAX_RATE_HZ 100000u
 
@@ -29,7 +30,12 @@ struct recorded_thread {
 	uint32_t name_id;
 	uint64_t last_cpu_ns;
 	int has_cpu;
+	uint8_t name_final;   /* the name will not change: the program's own, or we stopped looking */
+	uint8_t name_tries;   /* whole walks in which the program's name was looked for */
 };
+
+/* How many whole walks of a thread are searched for the name the program gave it. */
+#define PY_NAME_TRIES 3
 
 struct ls_sampler {
 	struct ls_session *session;
@@ -162,8 +168,9 @@ static int thread_slots_grow(struct ls_sampler *s)
 	return 0;
 }
 
-/* A thread's display name: MainThread for the thread whose tid is the pid, else its kernel id and,
- * when the OS knows it by a name of its own (not the interpreter's), that name. */
+/* A thread's display name until the program's own is found (find_program_name): MainThread for
+ * the thread whose tid is the pid, else its kernel id and, when the OS knows it by a name of its
+ * own (not the interpreter's), that name. */
 static int64_t thread_name(struct ls_sampler *s, const struct ls_thread *th)
 {
 	char name[64];
@@ -194,7 +201,8 @@ static int64_t intern_thread(struct ls_sampler *s, const struct ls_thread *th)
 	if (ls_array_reserve((void **)&s->threads, &s->cap_threads, (size_t)s->nthreads + 1, sizeof(*s->threads)))
 		return LS_ERR_NOMEM;
 	uint32_t t = s->nthreads++;
-	s->threads[t] = (struct recorded_thread){th->native_id, th->thread_id, (uint32_t)name, 0, 0};
+	s->threads[t] = (struct recorded_thread){th->native_id, th->thread_id, (uint32_t)name, 0, 0,
+						 th->native_id == ls_session_target(s->session)->facts.pid, 0};
 	s->thread_slots[i] = t + 1;
 	if ((uint64_t)s->nthreads * 2 > s->nthread_slots && thread_slots_grow(s))
 		return LS_ERR_NOMEM;
@@ -253,12 +261,37 @@ static int window_at(struct ls_sampler *s, uint64_t now)
 
 /* --- ticks ----------------------------------------------------------------------------------- */
 
+/* Name thread t as the program did (threading.Thread.name) once a whole walk of it shows where to
+ * look: thread `index` of the session's own last sample. The renamed thread is sent again. */
+static void find_program_name(struct ls_sampler *s, uint32_t t, uint32_t index, const struct ls_thread *th)
+{
+	struct recorded_thread *rt = &s->threads[t];
+	if (rt->name_final || !th->base_frame)
+		return;
+	char name[LS_PY_THREAD_NAME_MAX];
+	int rc = ls_session_thread_python_name(s->session, index, name, sizeof(name));
+	if (rc == 0 && name[0]) {
+		int64_t id = ls_session_intern_string(s->session, name, strlen(name));
+		if (id >= 0) {
+			rt->name_id = (uint32_t)id;
+			rt->name_final = 1;
+			if (s->sent_threads > t)
+				s->sent_threads = t; /* the interned threads from t on go out again */
+			return;
+		}
+	}
+	if (++rt->name_tries >= PY_NAME_TRIES)
+		rt->name_final = 1;
+}
+
 static int add_thread_sample(struct ls_sampler *s, const struct ls_sample *sample, const struct ls_thread *th,
-			     uint64_t wall_ns)
+			     uint64_t wall_ns, int own_sample)
 {
 	int64_t t = intern_thread(s, th);
 	if (t < 0)
 		return (int)t;
+	if (own_sample)
+		find_program_name(s, (uint32_t)t, (uint32_t)(th - sample->threads), th);
 	struct recorded_thread *rt = &s->threads[t];
 	uint64_t cpu = 0;
 	if (th->flags & LS_THREAD_HAS_CPU_TIME) {
@@ -302,7 +335,9 @@ static int begin_tick(struct ls_sampler *s, uint64_t now, uint64_t *wall)
 	return 0;
 }
 
-static int add_sample(struct ls_sampler *s, const struct ls_sample *sample, uint64_t wall)
+/* own_sample: the sample is the session's last one (not one fed from outside), so its threads
+ * can be looked at further (find_program_name). */
+static int add_sample(struct ls_sampler *s, const struct ls_sample *sample, uint64_t wall, int own_sample)
 {
 	s->status.samples++;
 	s->current->samples++;
@@ -313,7 +348,7 @@ static int add_sample(struct ls_sampler *s, const struct ls_sample *sample, uint
 		const struct ls_thread *th = &sample->threads[i];
 		if (s->cfg.main_thread_only && th->native_id != pid)
 			continue;
-		int rc = add_thread_sample(s, sample, th, wall);
+		int rc = add_thread_sample(s, sample, th, wall, own_sample);
 		if (rc)
 			return rc;
 	}
@@ -341,7 +376,7 @@ static int step_locked(struct ls_sampler *s, uint64_t now)
 		return ls_error_is_recoverable(rc) || rc == LS_ERR_NOT_STARTED ? 0 : rc;
 	}
 	s->refused_since = 0;
-	return add_sample(s, sample, wall);
+	return add_sample(s, sample, wall, 1);
 }
 
 int ls_sampler_feed(struct ls_sampler *s, const struct ls_sample *sample, uint64_t now)
@@ -350,7 +385,7 @@ int ls_sampler_feed(struct ls_sampler *s, const struct ls_sample *sample, uint64
 	uint64_t wall;
 	int rc = begin_tick(s, now, &wall);
 	if (!rc)
-		rc = add_sample(s, sample, wall);
+		rc = add_sample(s, sample, wall, 0);
 	s->status.elapsed_ns = now - s->start_mono_ns;
 	pthread_mutex_unlock(&s->lock);
 	return rc;

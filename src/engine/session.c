@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "ls.h"
+#include "pythread.h"
 #include "walker.h"
 
 struct ls_session {
@@ -213,4 +214,32 @@ int ls_session_start_recording(struct ls_session *s)
 int ls_session_save_image(const struct ls_session *s, const char *path)
 {
 	return ls_image_save(s->proc, &s->target.facts, path);
+}
+
+/* 1 if `text` (len bytes) ends with `suffix`. */
+static int ends_with(const char *text, size_t len, const char *suffix)
+{
+	size_t n = strlen(suffix);
+	return text && len >= n && memcmp(text + len - n, suffix, n) == 0;
+}
+
+int ls_session_thread_python_name(struct ls_session *s, uint32_t index, char *buf, size_t cap)
+{
+	if (cap)
+		buf[0] = 0;
+	if (index >= s->sample.nthreads || cap < 8)
+		return LS_ERR_INVALID_ARG;
+	const struct ls_thread *th = &s->sample.threads[index];
+	if (!th->base_frame || th->nframes == 0)
+		return LS_ERR_NOT_STARTED;
+	/* the outermost frame must be threading.Thread._bootstrap, whose first local is the Thread */
+	const struct ls_frame *outermost = &s->sample.frames[th->first_frame + th->nframes - 1];
+	const struct ls_function *fn = ls_functab_get(&s->functions, outermost->function_id);
+	size_t name_len = 0, file_len = 0;
+	const char *name = fn ? ls_strtab_get(&s->strings, fn->name_id, &name_len) : NULL;
+	const char *file = fn ? ls_strtab_get(&s->strings, fn->file_id, &file_len) : NULL;
+	if (!name || !(ends_with(name, name_len, "._bootstrap") || (name_len == 10 && memcmp(name, "_bootstrap", 10) == 0)) ||
+	    !ends_with(file, file_len, "threading.py"))
+		return LS_ERR_NOT_STARTED;
+	return ls_pythread_name(s->proc, &s->target.layout, th->base_frame, buf, cap);
 }

@@ -588,7 +588,7 @@ static int walk_thread(struct ls_walker *w, uint64_t tstate, uint8_t *ts, const 
 		if (!rc)
 			rc = stack_start(w, tstate, ts, attempt == 0 ? pf : NULL, &start);
 		if (!rc)
-			rc = ls_frames_walk(w, &start, last, sample, &th->nframes, &th->flags);
+			rc = ls_frames_walk(w, &start, last, sample, &th->nframes, &th->flags, &th->base_frame);
 		if (rc == 0)
 			return 0;
 		if (!ls_error_is_recoverable(rc))

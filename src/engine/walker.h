@@ -130,11 +130,12 @@ struct ls_stack_start {
 };
 
 /* Walk one thread's frames into sample->frames (innermost first), appending; sets *nframes and
- * may set LS_THREAD_TRUNCATED in *flags. Returns 0, LS_ERR_TORN / LS_ERR_READ (the caller
+ * may set LS_THREAD_TRUNCATED in *flags; *base_frame gets the outermost frame's address when the
+ * walk was whole (0 otherwise). Returns 0, LS_ERR_TORN / LS_ERR_READ (the caller
  * re-reads the thread state and retries; on the last attempt pass keep_partial = 1 to keep the
  * frames read before the fault), or a fatal code. */
 int ls_frames_walk(struct ls_walker *w, const struct ls_stack_start *start, int keep_partial,
-		   struct ls_sample *sample, uint32_t *nframes, uint32_t *flags);
+		   struct ls_sample *sample, uint32_t *nframes, uint32_t *flags, uint64_t *base_frame);
 
 /* A walk's read of len bytes at addr: served from this sample's first batch when it holds them and
  * spec_serve is set, else read; either way remembered (predict bytes from addr, >= len) for the

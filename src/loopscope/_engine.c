@@ -15,6 +15,7 @@
 #include "_engine_sampler.h"
 #include "_engine_types.h"
 #include "linetable.h"
+#include "pythread.h"
 #include "export.h"
 #include "ls.h"
 
@@ -144,6 +145,34 @@ static PyObject *Session_sample(SessionObject *self, PyObject *Py_UNUSED(ignored
 	return list;
 }
 
+/* thread_python_name(index) -> str or None: the name the program gave thread `index` of the last
+ * sample (threading.Thread.name), when it can be read */
+static PyObject *Session_thread_python_name(SessionObject *self, PyObject *arg)
+{
+	unsigned long index = PyLong_AsUnsignedLong(arg);
+	if (PyErr_Occurred())
+		return NULL;
+	if (self->busy) {
+		PyErr_SetString(PyExc_RuntimeError, "session is in use by another thread");
+		return NULL;
+	}
+	char name[LS_PY_THREAD_NAME_MAX];
+	int rc;
+	self->busy = 1;
+	Py_BEGIN_ALLOW_THREADS
+	rc = ls_session_thread_python_name(self->session, index > UINT32_MAX ? UINT32_MAX : (uint32_t)index, name,
+					   sizeof(name));
+	Py_END_ALLOW_THREADS
+	self->busy = 0;
+	if (rc == LS_ERR_INVALID_ARG) {
+		PyErr_Format(PyExc_IndexError, "the last sample has no thread %lu", index);
+		return NULL;
+	}
+	if (rc || !name[0])
+		Py_RETURN_NONE;
+	return PyUnicode_DecodeUTF8(name, (Py_ssize_t)strlen(name), "surrogateescape");
+}
+
 static PyObject *string_or_empty(const struct ls_session *s, uint32_t id)
 {
 	size_t len = 0;
@@ -227,6 +256,8 @@ static PyMethodDef Session_methods[] = {
 	{"sample", (PyCFunction)Session_sample, METH_NOARGS,
 	 "sample() -> [(thread_id, native_id, interp_id, flags, cpu_ns, name, ((function_id, line), ...))]"},
 	{"function", (PyCFunction)Session_function, METH_O, "function(id) -> (name, file, first_line)"},
+	{"thread_python_name", (PyCFunction)Session_thread_python_name, METH_O,
+	 "thread_python_name(index) -> the name the program gave thread index of the last sample, or None"},
 	{"target", (PyCFunction)Session_target, METH_NOARGS, "target() -> dict describing the interpreter"},
 	{"stats", (PyCFunction)Session_stats, METH_NOARGS, "stats() -> dict of counters"},
 	{"start_recording", (PyCFunction)Session_start_recording, METH_NOARGS,

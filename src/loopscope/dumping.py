@@ -22,8 +22,8 @@ def _frame(session, cache, function_id, line):
     }
 
 
-def thread_dict(session, cache, raw):
-    """The documented dict of one thread from the engine's tuple."""
+def thread_dict(session, cache, raw, python_name=None):
+    """The documented dict of one thread from the engine's tuple (and the name the program gave it)."""
     thread_id, native_id, interp_id, flags, cpu_ns, name, frames = raw
     has_os = bool(flags & _engine.THREAD_HAS_OS_INFO)
     on_cpu = bool(flags & _engine.THREAD_ON_CPU)
@@ -31,6 +31,7 @@ def thread_dict(session, cache, raw):
         "thread_id": thread_id,
         "native_id": native_id if native_id > 0 else None,
         "name": name if has_os else None,
+        "python_name": python_name,
         "interpreter": interp_id,
         "holds_gil": bool(flags & _engine.THREAD_HOLDS_GIL),
         "on_cpu": on_cpu,
@@ -46,7 +47,7 @@ def snapshot(session):
     """Sample every thread once and return the dump dict."""
     raw_threads = session.sample()
     cache = {}
-    threads = [thread_dict(session, cache, raw) for raw in raw_threads]
+    threads = [thread_dict(session, cache, raw, session.thread_python_name(i)) for i, raw in enumerate(raw_threads)]
     target = session.target()
     torn = sum(1 for raw in raw_threads if raw[3] & _engine.THREAD_TORN)
     return {
@@ -70,7 +71,9 @@ def _thread_header(thread, native_ids):
         ident = "Thread 0x%x" % thread["thread_id"]
         if thread["native_id"] is not None:
             ident += " (native %d)" % thread["native_id"]
-    if thread["name"]:
+    if thread.get("python_name"):
+        ident += ' "%s"' % thread["python_name"]
+    elif thread["name"]:
         ident += ' "%s"' % thread["name"]
     state = [thread["state"]]
     if thread["holds_gil"]:

@@ -16,6 +16,7 @@
 #include "ls.h"
 #include "maps.h"
 #include "pyobj.h"
+#include "pythread.h"
 #include "strtab.h"
 #include "target.h"
 
@@ -62,15 +63,18 @@ static char *read_file(const char *path, size_t *len)
 	return buf;
 }
 
-/* Render a sample in the .expected format of tools/record_images.py. */
-static char *render(const struct ls_session *s, const struct ls_sample *sample)
+/* Render a sample in the .expected format of tools/record_images.py: "thread N NAME" (the name the
+ * program gave it, "-" when it has none we can read), then one "  function|file|line" per frame. */
+static char *render(struct ls_session *s, const struct ls_sample *sample)
 {
 	size_t cap = 1 << 16, len = 0;
 	char *out = malloc(cap);
 	for (uint32_t t = 0; out && t < sample->nthreads; t++) {
 		const struct ls_thread *th = &sample->threads[t];
-		char line[4096 * 3];
-		int n = snprintf(line, sizeof(line), "thread %u\n", t);
+		char line[4096 * 3], py_name[LS_PY_THREAD_NAME_MAX];
+		if (ls_session_thread_python_name(s, t, py_name, sizeof(py_name)) != 0 || !py_name[0])
+			snprintf(py_name, sizeof(py_name), "-");
+		int n = snprintf(line, sizeof(line), "thread %u %s\n", t, py_name);
 		for (uint32_t i = 0; i <= th->nframes; i++) {
 			if (len + (size_t)n + 1 > cap) {
 				cap *= 2;

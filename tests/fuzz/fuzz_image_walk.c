@@ -2,7 +2,8 @@
  *
  * The input is a loopscope memory image (seeds: the .img files in tests/data/images, recorded from real
  * CPython 3.8-3.13 processes). It is opened as a session and sampled twice (the second sample
- * exercises the code cache's validation); every function and string a sample names is looked up.
+ * exercises the code cache's validation); every function and string a sample names is looked up,
+ * and so is every thread's Python name (the Thread object behind its outermost frame).
  * Any crash, sanitizer report, leak or hang is a finding.
  */
 #include <stddef.h>
@@ -10,6 +11,7 @@
 #include <string.h>
 
 #include "ls.h"
+#include "pythread.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -30,6 +32,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				if (!fn || !ls_session_string(s, fn->name_id, NULL) || !ls_session_string(s, fn->file_id, NULL))
 					__builtin_trap();
 			}
+			char name[LS_PY_THREAD_NAME_MAX];
+			if (ls_session_thread_python_name(s, t, name, sizeof(name)) == 0 && strlen(name) >= sizeof(name))
+				__builtin_trap();
 		}
 	}
 	ls_session_free(s);

@@ -31,6 +31,7 @@ SCENARIOS = {
     "unicode_names": "ünïcødé_名前.py",
     "far_lines": "far_lines.py",
     "long_linetable": "long_linetable.py",
+    "thread_names": "thread_names.py",
 }
 
 INTERPRETERS = supported_interpreters()

@@ -55,6 +55,31 @@ def test_frames_match_truth(target):
                     pytrace=False)
 
 
+PYTHON_NAME_MAX_BYTES = 63  # pythread.h: LS_PY_THREAD_NAME_MAX, NUL included
+
+
+def kept_name(name):
+    """A thread name as loopscope keeps it: at most 63 bytes of UTF-8, cut at a character boundary."""
+    data = name.encode("utf-8")
+    if len(data) <= PYTHON_NAME_MAX_BYTES:
+        return name
+    return data[:PYTHON_NAME_MAX_BYTES].decode("utf-8", "ignore")
+
+
+def test_python_thread_names_match_truth(target):
+    """Every thread the threading module started carries the name the program gave it (read from
+    its Thread object); the main thread runs no Thread._bootstrap, so it has none."""
+    truth = target.truth()
+    document = target.dump_document()
+    names = {int(ident): name for ident, name in truth["names"].items()}
+    got, want = {}, {}
+    for thread in document["threads"]:
+        ident = thread["thread_id"]
+        got[ident] = thread.get("python_name")
+        want[ident] = None if ident == truth["main_thread"] else kept_name(names[ident])
+    assert got == want, "%s: python_name differs from Thread.name" % target
+
+
 def is_int(value):
     return isinstance(value, int) and not isinstance(value, bool)
 

@@ -387,6 +387,8 @@ def test_run_records_each_interpreter(interpreter, interpreter_runs):
     assert busy["gil"] >= 0.8 * busy["samples"], "main thread spinning: %s" % busy
     assert busy["on_cpu"] >= 0.8 * busy["samples"], "main thread spinning: %s" % busy
     sleeper = recorded.thread(truth["native_ids"]["sleeper"])
+    # the program's own name for it (threading.Thread.name), not the OS's
+    assert recorded.thread_names[truth["native_ids"]["sleeper"]] == "sleeper"
     assert sleeper["samples"] >= 0.5 * main["samples"]
     assert sleeper["wall_ns"] >= 0.5 * main["wall_ns"]
     assert sleeper["cpu_ns"] <= 0.05 * sleeper["wall_ns"], "a sleeping thread: %s" % sleeper

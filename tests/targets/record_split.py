@@ -71,9 +71,9 @@ def main():
     stop = threading.Event()
     threads = {}
     if args.sleeper:
-        threads["sleeper"] = threading.Thread(target=sleeper_loop, args=(stop,), daemon=True)
+        threads["sleeper"] = threading.Thread(target=sleeper_loop, args=(stop,), name="sleeper", daemon=True)
     if args.worker:
-        threads["worker"] = threading.Thread(target=worker_spin, args=(stop,), daemon=True)
+        threads["worker"] = threading.Thread(target=worker_spin, args=(stop,), name="worker", daemon=True)
     for thread in threads.values():
         thread.start()
 
