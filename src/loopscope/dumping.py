@@ -64,7 +64,7 @@ def snapshot(session):
     }
 
 
-def _thread_header(thread, native_ids):
+def _thread_header(thread, native_ids, pid):
     if native_ids and thread["native_id"] is not None:
         ident = "Thread %d" % thread["native_id"]
     else:
@@ -73,6 +73,8 @@ def _thread_header(thread, native_ids):
             ident += " (native %d)" % thread["native_id"]
     if thread.get("python_name"):
         ident += ' "%s"' % thread["python_name"]
+    elif thread["native_id"] == pid:
+        ident += ' "MainThread"'  # as recordings name it: it runs no Thread._bootstrap to read
     elif thread["name"]:
         ident += ' "%s"' % thread["name"]
     state = [thread["state"]]
@@ -91,7 +93,7 @@ def format_text(dump, native_ids=False):
     lines = ["Process %d: Python %s (%s)" % (dump["pid"], py["version"], py["binary"])]
     for thread in dump["threads"]:
         lines.append("")
-        lines.append(_thread_header(thread, native_ids))
+        lines.append(_thread_header(thread, native_ids, dump["pid"]))
         if not thread["frames"]:
             lines.append("    (no Python frames)")
         if thread["truncated"]:

@@ -8,7 +8,7 @@ import re
 import pytest
 
 FRAME_FIELDS = ("function", "file", "line", "first_line")
-TEXT_SCENARIOS = ("nested_calls", "unicode_names")
+TEXT_SCENARIOS = ("nested_calls", "unicode_names", "thread_names")
 
 
 def truth_threads(truth):
@@ -192,3 +192,9 @@ def test_text_mode(target):
                 location = 'File "%s", line %d' % (frame["file"], frame["line"])
                 assert re.search(re.escape(location) + r"\b", result.stdout), (
                     "%s: %r missing from the text dump:\n%s" % (target, location, result.stdout))
+    # each thread's header names it as the program did; the main thread as MainThread
+    headers = [line for line in result.stdout.splitlines() if line.startswith("Thread ")]
+    for ident, name in truth["names"].items():
+        shown = "MainThread" if int(ident) == truth["main_thread"] else kept_name(name)
+        assert any(('(native %d) "%s"' % (truth["native_ids"][ident], shown)) in h for h in headers), (
+            "%s: no header names thread %s %r:\n%s" % (target, ident, shown, "\n".join(headers)))
