@@ -14,8 +14,10 @@
  * serve them from the sample's first batch when it holds them. It does not read thread states or
  * OS facts (threads.c).
  */
+#define _GNU_SOURCE /* clock_gettime */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "array.h"
 #include "ls_error.h"
@@ -314,12 +316,23 @@ static size_t index_of(const uint64_t *addrs, size_t n, uint64_t addr)
 	return n;
 }
 
-/* Collect the distinct code addresses of raw[0..n) and read their headers in one batch. */
+static uint64_t monotonic_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Collect the distinct code addresses of raw[0..n) and read their headers in one batch, except
+ * those another thread of this sample read in the last LS_CODE_MEMO_NS (w->memo_*), which are
+ * copied from there. The memo lives for one sample (ls_threads_walk empties it) and at most that
+ * long: a code object freed and its address reused by another within it would be misnamed, so the
+ * window is kept to the time a sample of many threads takes. */
 static int read_code_headers(struct ls_walker *w, size_t n, size_t *ncodes)
 {
 	const struct ls_layout *l = &w->ctx.target->layout;
 	size_t co_size = (size_t)l->co_size;
-	size_t k = 0;
+	size_t k = 0, memo_cap = LS_CODE_MEMO;
 	/* small stacks are the common case: a linear scan over few distinct codes beats hashing;
 	 * for deep recursion the same few code objects repeat, so k stays small there too */
 	for (size_t i = 0; i < n; i++) {
@@ -336,15 +349,42 @@ static int read_code_headers(struct ls_walker *w, size_t n, size_t *ncodes)
 		}
 		w->code_addrs[k++] = w->raw[i].code;
 	}
+	if (co_size > LS_CODE_MAX_SIZE)
+		w->nmemo = 0, memo_cap = 0; /* a layout we cannot keep headers of: read them all */
+	else if (!w->memo_raw && !(w->memo_raw = malloc((size_t)LS_CODE_MEMO * LS_CODE_MAX_SIZE)))
+		return LS_ERR_NOMEM;
+	if (w->nmemo && monotonic_ns() - w->memo_since_ns > LS_CODE_MEMO_NS)
+		w->nmemo = 0;
 	struct ls_remote_iov iov[256];
+	size_t slot[256];
 	for (size_t done = 0; done < k;) {
-		size_t batch = k - done < 256 ? k - done : 256;
-		for (size_t i = 0; i < batch; i++)
-			iov[i] = (struct ls_remote_iov){w->code_addrs[done + i], w->code_raw + (done + i) * co_size, co_size};
-		int rc = ls_walker_readv(w, iov, batch, w->code_status + done);
+		size_t batch = 0, i = done;
+		for (; i < k && batch < 256; i++) {
+			size_t m = index_of(w->memo_addrs, w->nmemo, w->code_addrs[i]);
+			if (m < w->nmemo) {
+				memcpy(w->code_raw + i * co_size, w->memo_raw + m * co_size, co_size);
+				w->code_status[i] = 0;
+				continue;
+			}
+			slot[batch] = i;
+			iov[batch++] = (struct ls_remote_iov){w->code_addrs[i], w->code_raw + i * co_size, co_size};
+		}
+		int status[256];
+		int rc = batch ? ls_walker_readv(w, iov, batch, status) : 0;
 		if (rc)
 			return rc;
-		done += batch;
+		for (size_t b = 0; b < batch; b++)
+			w->code_status[slot[b]] = status[b];
+		for (size_t b = 0; b < batch && w->nmemo < memo_cap; b++) {
+			if (status[b])
+				continue;
+			if (w->nmemo == 0)
+				w->memo_since_ns = monotonic_ns();
+			w->memo_addrs[w->nmemo] = w->code_addrs[slot[b]];
+			memcpy(w->memo_raw + w->nmemo * co_size, w->code_raw + slot[b] * co_size, co_size);
+			w->nmemo++;
+		}
+		done = i;
 	}
 	*ncodes = k;
 	return 0;
@@ -496,6 +536,7 @@ void ls_walker_release(struct ls_walker *w)
 	free(w->chunk_bytes);
 	free(w->pages);
 	free(w->recheck);
+	free(w->memo_raw);
 	free(w->recheck_iov);
 	free(w->recheck_status);
 	free(w->prefetch_bytes);

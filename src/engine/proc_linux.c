@@ -33,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
@@ -59,14 +60,22 @@ struct task_files {
 
 #define STAT_REFRESH_NS 1000000000ull /* read stat at least this often per thread */
 
-#define TASK_SLOTS 512 /* at most TASK_SLOTS/2 tasks keep open files; others are opened per query */
+/* The open files of the tasks, in an open-addressing table (linear probing, at most half full)
+ * that grows with the thread count. Each task keeps two descriptors; the budget follows the
+ * process's descriptor limit (its soft limit is raised towards the hard one when a target has more
+ * threads than it allows), leaving FD_RESERVE for everything else. Past the budget - a target
+ * that starts threads faster than they are seen to end - every file is closed and the table
+ * starts over. */
+#define TASK_SLOTS_MIN 64
+#define TASKS_MAX 16384
+#define FD_RESERVE 256
 
 struct proc_live {
 	struct ls_proc base;
 	int mem_fd; /* /proc/PID/mem when process_vm_readv is not usable, else -1 */
 	int use_mem_file;
-	struct task_files tasks[TASK_SLOTS];
-	unsigned ntasks;
+	struct task_files *tasks;
+	unsigned task_slots, ntasks; /* slots: 0 or a power of two */
 };
 
 static int process_is_gone(int32_t pid)
@@ -261,23 +270,90 @@ static void close_task(struct task_files *t)
 
 static void close_all_tasks(struct proc_live *p)
 {
-	for (unsigned i = 0; i < TASK_SLOTS; i++)
+	for (unsigned i = 0; i < p->task_slots; i++)
 		if (p->tasks[i].tid)
 			close_task(&p->tasks[i]);
 	p->ntasks = 0;
 }
 
+static unsigned slot_of(int32_t tid, unsigned slots)
+{
+	return ((unsigned)tid * 2654435761u) & (slots - 1);
+}
+
+/* How many tasks may keep files open: from the descriptor limit, raised if need be (and allowed). */
+static unsigned task_budget(unsigned wanted)
+{
+	struct rlimit lim;
+	if (getrlimit(RLIMIT_NOFILE, &lim) != 0)
+		return TASK_SLOTS_MIN / 2;
+	rlim_t need = (rlim_t)wanted * 2 + FD_RESERVE;
+	if (lim.rlim_cur != RLIM_INFINITY && lim.rlim_cur < need) {
+		struct rlimit raised = lim;
+		raised.rlim_cur = lim.rlim_max == RLIM_INFINITY || lim.rlim_max > need ? need : lim.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &raised) == 0)
+			lim = raised;
+	}
+	rlim_t fds = lim.rlim_cur == RLIM_INFINITY ? (rlim_t)TASKS_MAX * 2 + FD_RESERVE : lim.rlim_cur;
+	rlim_t tasks = fds > FD_RESERVE + 2 * (rlim_t)(TASK_SLOTS_MIN / 2) ? (fds - FD_RESERVE) / 2 : TASK_SLOTS_MIN / 2;
+	return tasks > TASKS_MAX ? TASKS_MAX : (unsigned)tasks;
+}
+
+/* Double the table (or make the first one); 0 or LS_ERR_NOMEM. */
+static int grow_tasks(struct proc_live *p)
+{
+	unsigned slots = p->task_slots ? p->task_slots * 2 : TASK_SLOTS_MIN;
+	struct task_files *table = calloc(slots, sizeof(*table));
+	if (!table)
+		return LS_ERR_NOMEM;
+	for (unsigned i = 0; i < p->task_slots; i++) {
+		if (!p->tasks[i].tid)
+			continue;
+		unsigned j = slot_of(p->tasks[i].tid, slots);
+		while (table[j].tid)
+			j = (j + 1) & (slots - 1);
+		table[j] = p->tasks[i];
+	}
+	free(p->tasks);
+	p->tasks = table;
+	p->task_slots = slots;
+	return 0;
+}
+
+/* Close the files of the task in slot i and keep every other task reachable (backward-shift
+ * deletion: the entries after it in its probe run move up into the gap). */
+static void remove_task(struct proc_live *p, unsigned i)
+{
+	unsigned mask = p->task_slots - 1;
+	close_task(&p->tasks[i]);
+	p->ntasks--;
+	for (unsigned j = (i + 1) & mask; p->tasks[j].tid; j = (j + 1) & mask) {
+		unsigned home = slot_of(p->tasks[j].tid, p->task_slots);
+		/* move j into the gap at i when its home does not lie in (i, j] (cyclically) */
+		if (((j - home) & mask) >= ((j - i) & mask)) {
+			p->tasks[i] = p->tasks[j];
+			p->tasks[j].tid = 0;
+			i = j;
+		}
+	}
+}
+
 /* The open files of task tid, opening them if needed; NULL if the task is gone. */
 static struct task_files *task_files_of(struct proc_live *p, int32_t tid)
 {
-	unsigned i = ((unsigned)tid * 2654435761u) % TASK_SLOTS;
-	for (unsigned probes = 0; p->tasks[i].tid && probes < TASK_SLOTS; probes++, i = (i + 1) % TASK_SLOTS)
-		if (p->tasks[i].tid == tid)
-			return &p->tasks[i];
-	if (p->ntasks >= TASK_SLOTS / 2) {
-		/* many short-lived threads: start over rather than keep files of dead ones */
-		close_all_tasks(p);
-		i = ((unsigned)tid * 2654435761u) % TASK_SLOTS;
+	if (p->task_slots) {
+		for (unsigned i = slot_of(tid, p->task_slots); p->tasks[i].tid; i = (i + 1) & (p->task_slots - 1))
+			if (p->tasks[i].tid == tid)
+				return &p->tasks[i];
+	}
+	if ((p->ntasks + 1) * 2 > p->task_slots) {
+		if (p->task_slots / 2 >= TASKS_MAX || p->task_slots / 2 >= task_budget(p->task_slots)) {
+			close_all_tasks(p); /* many short-lived threads: start over rather than keep files of dead ones */
+		} else if (grow_tasks(p) != 0) {
+			if (!p->task_slots)
+				return NULL;
+			close_all_tasks(p);
+		}
 	}
 	char path[96];
 	struct task_files t = {.tid = tid};
@@ -290,6 +366,9 @@ static struct task_files *task_files_of(struct proc_live *p, int32_t tid)
 		return NULL;
 	}
 	read_name(p->base.pid, tid, t.name);
+	unsigned i = slot_of(tid, p->task_slots);
+	while (p->tasks[i].tid)
+		i = (i + 1) & (p->task_slots - 1);
 	p->tasks[i] = t;
 	p->ntasks++;
 	return &p->tasks[i];
@@ -375,8 +454,7 @@ static int live_thread_info(struct ls_proc *base, int32_t tid, struct ls_os_thre
 	memcpy(out->name, t->name, sizeof(out->name));
 	return 0;
 gone:
-	close_task(t); /* the task exited; its tid may come back as another thread */
-	p->ntasks--;
+	remove_task(p, (unsigned)(t - p->tasks)); /* the task exited; its tid may come back as another thread */
 	return LS_ERR_IO;
 }
 
@@ -386,6 +464,7 @@ static void live_free(struct ls_proc *base)
 	if (p->mem_fd >= 0)
 		close(p->mem_fd);
 	close_all_tasks(p);
+	free(p->tasks);
 	free(p);
 }
 

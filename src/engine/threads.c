@@ -743,6 +743,7 @@ static int read_speculatively(struct ls_walker *w, size_t npred, struct interp_f
 int ls_threads_walk(struct ls_walker *w, struct ls_sample *sample)
 {
 	const struct ls_layout *l = &w->ctx.target->layout;
+	w->nmemo = 0; /* code headers are shared within one sample only (frames.c) */
 	sample->nthreads = 0;
 	sample->nframes = 0;
 	sample->torn_threads = 0;

@@ -26,6 +26,8 @@ struct ls_chunk_copy {
 #define LS_SPEC_RANGES 64               /* ranges one sample predicts for the next one's first batch */
 #define LS_SPEC_BYTES (256u * 1024)     /* ... and their bytes, at most */
 #define LS_SPEC_KEEP 8                  /* samples a range stays predicted after walks stop reading it */
+#define LS_CODE_MEMO 64                 /* code headers shared between the threads of one sample */
+#define LS_CODE_MEMO_NS 2000000ull      /* ... for at most 2 ms after the first was read */
 
 /* A thread's stack start, read in the sample's batch (see threads.c prefetch_stacks). */
 struct ls_prefetch {
@@ -107,6 +109,13 @@ struct ls_walker {
 	struct ls_code_header *code_headers;
 	int *code_status;
 	size_t code_cap;
+	/* code headers this sample has read, served to its other threads (frames.c) for
+	 * LS_CODE_MEMO_NS after the first of them was read: a sample of 1,000 threads that run the
+	 * same functions reads each code object once, not once per thread */
+	uint64_t memo_addrs[LS_CODE_MEMO];
+	uint8_t *memo_raw;          /* LS_CODE_MEMO x co_size */
+	size_t nmemo;
+	uint64_t memo_since_ns;     /* monotonic time of the oldest entry */
 	uint64_t *recheck;          /* <=3.10 chain re-check (frames.c) */
 	struct ls_remote_iov *recheck_iov;
 	int *recheck_status;
