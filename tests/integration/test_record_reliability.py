@@ -126,6 +126,7 @@ def test_thousand_threads(spawn, tmp_path):
     threads = json.loads(dump.stdout)["threads"]
     assert len(threads) == 1001
     assert sum(1 for t in threads if any(f["function"] == "blocked_worker" for f in t["frames"])) == 1000
+    assert {t["python_name"] for t in threads} == {"blocked-%d" % i for i in range(1000)} | {None}
 
     profile = str(tmp_path / "threads.lsp")
     result, attach_s = attach_for(target.pid, profile, "--window", "1", duration=2)
@@ -136,6 +137,7 @@ def test_thousand_threads(spawn, tmp_path):
           "%d failed, %d torn; attach took %.1fs" % (dump_s, samples, samples / 2.0, late, failed, torn, attach_s))
     assert samples >= 2 and failed == 0
     assert len(recorded.thread_rows) == 1001, "every thread is recorded"
+    assert {t["name"] for t in recorded.thread_rows} == {"blocked-%d" % i for i in range(1000)} | {"MainThread"}
     assert recorded.functions["blocked_worker"]["samples"] >= 1000 * samples * 0.99
     assert target.alive()
 
