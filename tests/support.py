@@ -2,8 +2,10 @@
 
 import glob
 import os
+import socket
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -49,6 +51,28 @@ def supported_interpreters():
 def loopscope_command(*args):
     """The command line that runs loopscope from the interpreter running the tests."""
     return [sys.executable, "-m", "loopscope"] + [str(arg) for arg in args]
+
+
+def free_port():
+    """A TCP port of 127.0.0.1 that nothing listens on now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_for_listener(port, process, timeout_s=20):
+    """Wait until something accepts connections on 127.0.0.1:port; fails the test, with the
+    process's output when it was captured, if `process` ends first or timeout_s pass."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            if time.monotonic() >= deadline or process.poll() is not None:
+                process.kill()
+                pytest.fail("nothing listens on port %d: %r" % (port, process.communicate()))
+            time.sleep(0.05)
 
 
 def run_loopscope(*args, **kwargs):

@@ -5,7 +5,6 @@
 # hottest line, the HTML report opens from file:// with the same top functions, and a live
 # recording keeps the page updating. Every test's screenshot is kept (see conftest.py).
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -14,7 +13,7 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from recordings import SWITCH, hot_line, record_switch  # noqa: E402
-from support import loopscope_command  # noqa: E402
+from support import free_port, loopscope_command, wait_for_listener  # noqa: E402
 
 from loopscope.reports.html import write_report  # noqa: E402
 from loopscope.server.httpd import Dashboard  # noqa: E402
@@ -207,22 +206,13 @@ def test_html_report_opens_from_file_with_the_same_top_functions(page, dashboard
 
 def test_live_recording_keeps_the_page_updating(page, tmp_path):
     path = str(tmp_path / "live.lsp")
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     process = subprocess.Popen(
         loopscope_command("run", "--port", port, "--window", "0.5", "--no-html", "-q", "-o", path,
                           "--", sys.executable, SWITCH, path, 4.0),
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
     try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                assert time.monotonic() < deadline and process.poll() is None
-                time.sleep(0.05)
+        wait_for_listener(port, process)
         open_dashboard(page, "http://127.0.0.1:%d/" % port)
         assert page.text_content("#status") == "recording"
         assert "live" in page.text_content("#range-label")

@@ -14,7 +14,7 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from recordings import SWITCH, record_switch  # noqa: E402
-from support import loopscope_command, run_loopscope  # noqa: E402
+from support import free_port, loopscope_command, run_loopscope, wait_for_listener  # noqa: E402
 
 from loopscope.server.httpd import Dashboard  # noqa: E402
 
@@ -74,7 +74,7 @@ def test_serves_the_page_its_assets_and_the_api(serve):
 
 def test_large_answers_are_compressed(serve):
     dashboard = serve()
-    path = "/api/source?path=" + SWITCH
+    path = "/api/flame"
     status, headers, plain = request(dashboard, path)
     assert status == 200 and "Content-Encoding" not in headers
     assert len(plain) > 2048
@@ -192,22 +192,13 @@ def read_events(port, token=None, seconds=30.0, until="end"):
 def test_events_of_a_live_recording(tmp_path):
     # `loopscope run` serves while it records; the stream tells each new window, then the end
     path = str(tmp_path / "live.lsp")
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     process = subprocess.Popen(
         loopscope_command("run", "--port", port, "--token", TOKEN, "--window", "0.5", "--no-html", "-q",
                           "-o", path, "--", sys.executable, SWITCH, path, 2.0),
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, encoding="utf-8")
     try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                assert time.monotonic() < deadline and process.poll() is None, process.communicate()
-                time.sleep(0.05)
+        wait_for_listener(port, process)
         refused, _ = read_events(port, seconds=5)
         assert b"403" in refused.split(b"\r\n")[0]
         raw, events = read_events(port, token=TOKEN)

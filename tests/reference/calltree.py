@@ -2,23 +2,19 @@
 src/engine/calltree.c): the same call tree, per-function and per-line sums, written for clarity.
 tests/unit/test_calltree.py checks that both agree."""
 
+import collections
+
 WEIGHT_INDEX = {"samples": 2, "wall": 3, "cpu": 4}
 
 
 def series(profile, weight, threads=None):
     """{stack index: summed weight} of a profile dict's records (optionally only thread indices in
     `threads`); stacks of weight 0 are left out, and so are empty stacks."""
-    column = WEIGHT_INDEX[weight]
-    stacks = profile["stacks"]
-    sums = {}
-    for record in profile["records"]:
-        if threads is not None and record[0] not in threads:
-            continue
-        value = record[column]
-        stack = record[1]
-        if value and stacks[stack]:
-            sums[stack] = sums.get(stack, 0) + value
-    return sums
+    sums = collections.Counter()
+    for thread, stack, *weights in profile["records"]:
+        if threads is None or thread in threads:
+            sums[stack] += weights[WEIGHT_INDEX[weight] - 2]
+    return {stack: total for stack, total in sums.items() if total > 0 and profile["stacks"][stack]}
 
 
 def call_tree(profile, all_series, by_line=False):

@@ -3,11 +3,13 @@
 # helper thread waits in helper_wait() all along. slow() spends three quarters of its time on the
 # line marked "hot line" (the hottest line of the file) and a quarter on the next one. It prints one JSON line with the unix times
 # (ns) of the phase boundaries and the helper's kernel thread id. Sleeps keep the machine's load low; runs on CPython 3.8 to 3.13.
+# The helper thread, the wait for the recording and the phase loop are record_phases.py's.
 import json
-import os
 import sys
 import threading
 import time
+
+from record_phases import helper_wait, run_phase, wait_for_recording
 
 PHASE_S = float(sys.argv[2]) if len(sys.argv) > 2 else 3.0
 
@@ -22,25 +24,11 @@ def slow():
     time.sleep(0.001)
 
 
-def helper_wait(stop, ids):
-    ids.append(threading.get_native_id())
-    while not stop.is_set():
-        time.sleep(0.05)
-
-
-def run_phase(function, seconds):
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        function()
-
-
 def main():
     stop, ids = threading.Event(), []
     helper = threading.Thread(target=helper_wait, args=(stop, ids), name="helper")
     helper.start()
-    deadline = time.monotonic() + 10
-    while not os.path.exists(sys.argv[1]) and time.monotonic() < deadline:
-        time.sleep(0.002)
+    wait_for_recording(sys.argv[1])
     fast_ns = time.time_ns()
     run_phase(fast, PHASE_S)
     switch_ns = time.time_ns()
