@@ -9,25 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fields.h"
 #include "ls_error.h"
 #include "pyobj.h"
 
 #define CACHE_MIN_SLOTS 1024
 #define CACHE_MAX_SLOTS (1u << 17)
-
-static uint64_t get_u64(const uint8_t *raw, int32_t off)
-{
-	uint64_t v;
-	memcpy(&v, raw + off, sizeof(v));
-	return v;
-}
-
-static int32_t get_i32(const uint8_t *raw, int32_t off)
-{
-	int32_t v;
-	memcpy(&v, raw + off, sizeof(v));
-	return v;
-}
 
 int ls_code_cache_init(struct ls_code_cache *cache)
 {
@@ -99,16 +86,16 @@ int ls_code_header_parse(const struct ls_code_context *ctx, const uint8_t *raw, 
 {
 	const struct ls_layout *l = &ctx->target->layout;
 	memset(out, 0, sizeof(*out));
-	out->type = get_u64(raw, l->ob_type);
+	out->type = ls_get_u64(raw, l->ob_type);
 	if (ctx->target->facts.code_type_addr && out->type != ctx->target->facts.code_type_addr)
 		return LS_ERR_TORN;
-	out->filename = get_u64(raw, l->co_filename);
-	out->name = get_u64(raw, l->co_name);
-	out->qualname = l->co_qualname >= 0 ? get_u64(raw, l->co_qualname) : 0;
-	out->linetable = get_u64(raw, l->co_linetable);
-	out->first_line = get_i32(raw, l->co_firstlineno);
-	out->first_traceable = l->co_firsttraceable >= 0 ? get_i32(raw, l->co_firsttraceable) : -1;
-	out->code_units = l->co_ob_size >= 0 ? (int64_t)get_u64(raw, l->co_ob_size) : -1;
+	out->filename = ls_get_u64(raw, l->co_filename);
+	out->name = ls_get_u64(raw, l->co_name);
+	out->qualname = l->co_qualname >= 0 ? ls_get_u64(raw, l->co_qualname) : 0;
+	out->linetable = ls_get_u64(raw, l->co_linetable);
+	out->first_line = ls_get_i32(raw, l->co_firstlineno);
+	out->first_traceable = l->co_firsttraceable >= 0 ? ls_get_i32(raw, l->co_firsttraceable) : -1;
+	out->code_units = l->co_ob_size >= 0 ? (int64_t)ls_get_u64(raw, l->co_ob_size) : -1;
 	if (!out->filename || !out->name || !out->linetable || out->first_line < 0 ||
 	    (l->co_ob_size >= 0 && (out->code_units <= 0 || out->code_units > (1 << 24))))
 		return LS_ERR_TORN;

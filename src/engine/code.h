@@ -1,6 +1,7 @@
 /* code.h - code objects: the fields we validate, and a cache of decoded code objects.
  *
- * A sample reads the header of every code object on the stack (one batched read per thread);
+ * A sample reads the header of every code object on the stack (one batched read per thread,
+ * shared with the sample's other threads for at most 2 ms: frames.c);
  * ls_code_resolve() then either finds a cache entry for that address whose validator (type,
  * filename, name, qualname and line-table pointers, first line, size) equals the fresh header, or
  * decodes the object again (strings, line table) and replaces the entry. A code object that was

@@ -7,7 +7,8 @@
  *  2. Follow the frame chain from the innermost frame: <=3.10 PyFrameObject.f_back, 3.11+
  *     _PyInterpreterFrame.previous; skip shim/C-entry frames by their owner; refuse cycles,
  *     unknown owners and frames of the wrong type; stop at LS_MAX_DEPTH.
- *  3. Read the headers of every distinct code object in one batched read, resolve them through
+ *  3. Read the headers of every distinct code object in one batched read (those another thread of
+ *     the same sample read moments ago are taken from its read), resolve them through
  *     the validated code cache, check each instruction position against its code object, and
  *     compute the line.
  * Its reads of chunks, frames and code headers go through ls_walker_read/readv (threads.c), which
@@ -17,29 +18,16 @@
 #define _GNU_SOURCE /* clock_gettime */
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "array.h"
+#include "clock.h"
+#include "fields.h"
 #include "ls_error.h"
 #include "walker.h"
 
 #define CHUNK_FIRST_READ LS_CHUNK_FIRST_READ
 #define CHUNK_MAX_COUNT 4096
 #define FRAME_MAX_SIZE 512
-
-static uint64_t get_u64(const uint8_t *p, int32_t off)
-{
-	uint64_t v;
-	memcpy(&v, p + off, sizeof(v));
-	return v;
-}
-
-static int32_t get_i32(const uint8_t *p, int32_t off)
-{
-	int32_t v;
-	memcpy(&v, p + off, sizeof(v));
-	return v;
-}
 
 #define reserve ls_array_reserve
 
@@ -72,7 +60,7 @@ static int copy_chunks(struct ls_walker *w, const struct ls_stack_start *start)
 			rc = ls_walker_read(w, chunk, dst, CHUNK_FIRST_READ, CHUNK_FIRST_READ);
 			size = CHUNK_FIRST_READ;
 			if (rc == 0) {
-				uint64_t declared = get_u64(dst, l->chunk_size);
+				uint64_t declared = ls_get_u64(dst, l->chunk_size);
 				if (declared < (uint64_t)l->chunk_data || declared > LS_CHUNK_BYTES_MAX)
 					return LS_ERR_TORN;
 				if (declared > CHUNK_FIRST_READ) {
@@ -95,7 +83,7 @@ static int copy_chunks(struct ls_walker *w, const struct ls_stack_start *start)
 			return LS_ERR_NOMEM;
 		w->chunks[w->nchunks++] = (struct ls_chunk_copy){chunk, size, used};
 		used += (size_t)size;
-		chunk = get_u64(w->chunk_bytes + w->chunks[w->nchunks - 1].local, l->chunk_previous);
+		chunk = ls_get_u64(w->chunk_bytes + w->chunks[w->nchunks - 1].local, l->chunk_previous);
 	}
 	return 0;
 }
@@ -206,13 +194,13 @@ static int chain(struct ls_walker *w, uint64_t frame, size_t *count, int *trunca
 		rc = frame_bytes(w, frame, size, buf, &f);
 		if (rc)
 			goto out;
-		uint64_t previous = get_u64(f, l->fr_back);
+		uint64_t previous = ls_get_u64(f, l->fr_back);
 		struct ls_raw_frame raw = {0};
 		if (objects) {
-			if (t->facts.frame_type_addr && get_u64(f, l->ob_type) != t->facts.frame_type_addr)
+			if (t->facts.frame_type_addr && ls_get_u64(f, l->ob_type) != t->facts.frame_type_addr)
 				goto torn;
-			raw.code = get_u64(f, l->fr_code);
-			raw.instr = (uint64_t)(int64_t)get_i32(f, l->fr_lasti);
+			raw.code = ls_get_u64(f, l->fr_code);
+			raw.instr = (uint64_t)(int64_t)ls_get_i32(f, l->fr_lasti);
 		} else {
 			uint8_t owner = f[l->fr_owner];
 			last_owner = owner;
@@ -224,8 +212,8 @@ static int chain(struct ls_walker *w, uint64_t frame, size_t *count, int *trunca
 			}
 			if (owner == l->owner_torn || owner > 3)
 				goto torn;
-			raw.code = get_u64(f, l->fr_code) & l->code_tag_mask;
-			raw.instr = get_u64(f, l->fr_lasti);
+			raw.code = ls_get_u64(f, l->fr_code) & l->code_tag_mask;
+			raw.instr = ls_get_u64(f, l->fr_lasti);
 			raw.is_generator = owner == 1;
 		}
 		if (!raw.code || raw.code % 8)
@@ -316,13 +304,6 @@ static size_t index_of(const uint64_t *addrs, size_t n, uint64_t addr)
 	return n;
 }
 
-static uint64_t monotonic_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 /* Collect the distinct code addresses of raw[0..n) and read their headers in one batch, except
  * those another thread of this sample read in the last LS_CODE_MEMO_NS (w->memo_*), which are
  * copied from there. The memo lives for one sample (ls_threads_walk empties it) and at most that
@@ -353,7 +334,7 @@ static int read_code_headers(struct ls_walker *w, size_t n, size_t *ncodes)
 		w->nmemo = 0, memo_cap = 0; /* a layout we cannot keep headers of: read them all */
 	else if (!w->memo_raw && !(w->memo_raw = malloc((size_t)LS_CODE_MEMO * LS_CODE_MAX_SIZE)))
 		return LS_ERR_NOMEM;
-	if (w->nmemo && monotonic_ns() - w->memo_since_ns > LS_CODE_MEMO_NS)
+	if (w->nmemo && ls_clock_ns(CLOCK_MONOTONIC) - w->memo_since_ns > LS_CODE_MEMO_NS)
 		w->nmemo = 0;
 	struct ls_remote_iov iov[256];
 	size_t slot[256];
@@ -379,7 +360,7 @@ static int read_code_headers(struct ls_walker *w, size_t n, size_t *ncodes)
 			if (status[b])
 				continue;
 			if (w->nmemo == 0)
-				w->memo_since_ns = monotonic_ns();
+				w->memo_since_ns = ls_clock_ns(CLOCK_MONOTONIC);
 			w->memo_addrs[w->nmemo] = w->code_addrs[slot[b]];
 			memcpy(w->memo_raw + w->nmemo * co_size, w->code_raw + slot[b] * co_size, co_size);
 			w->nmemo++;

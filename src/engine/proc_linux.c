@@ -38,6 +38,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "ls_error.h"
 #include "proc.h"
 #include "strutil.h"
@@ -374,13 +375,6 @@ static struct task_files *task_files_of(struct proc_live *p, int32_t tid)
 	return &p->tasks[i];
 }
 
-static uint64_t monotonic_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 /* schedstat's fields: time on a CPU (ns), time waiting on a run queue (ns), times scheduled. */
 static int parse_schedstat(const char *buf, uint64_t out[3])
 {
@@ -414,7 +408,7 @@ static int live_thread_info(struct ls_proc *base, int32_t tid, struct ls_os_thre
 	struct task_files *t = task_files_of(p, tid);
 	if (!t)
 		return LS_ERR_IO;
-	uint64_t now = monotonic_ns(), sched[3] = {0, 0, 0};
+	uint64_t now = ls_clock_ns(CLOCK_MONOTONIC), sched[3] = {0, 0, 0};
 	int nsched = 0;
 	if (t->schedstat_fd >= 0 && pread_text(t->schedstat_fd, buf, sizeof(buf)) > 0)
 		nsched = parse_schedstat(buf, sched); /* if it failed, stat below tells whether the task is gone */

@@ -5,6 +5,7 @@
 
 #include <string.h>
 
+#include "fields.h"
 #include "ls_error.h"
 #include "pyobj.h"
 
@@ -55,18 +56,11 @@ int ls_pythread_supported(const struct ls_layout *layout)
 	return model_of(layout) != NULL;
 }
 
-static uint64_t u64_at(const uint8_t *p, size_t off)
-{
-	uint64_t v;
-	memcpy(&v, p + off, sizeof(v));
-	return v;
-}
-
 static int read_u64(struct ls_proc *proc, uint64_t addr, uint64_t *out)
 {
 	if (!addr || addr % 8)
 		return LS_ERR_READ;
-	return ls_proc_read(proc, addr, out, sizeof(*out));
+	return ls_proc_read_u64(proc, addr, out);
 }
 
 /* The index of the entry whose key is the str "_name" among the n entries at `entries` (each
@@ -78,13 +72,13 @@ static int find_name_entry(struct ls_proc *proc, const struct ls_layout *l, uint
 	if (n == 0 || n > MAX_ENTRIES || ls_proc_read(proc, entries, buf, n * size) != 0)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
-		uint64_t key = u64_at(buf, i * size + key_off);
+		uint64_t key = ls_get_u64(buf, i * size + key_off);
 		char text[LS_STR_MAX_UTF8];
 		size_t len;
 		if (!key || key % 8 || ls_pystr_read(proc, l, key, text, sizeof(text), &len) != 0)
 			continue; /* a deleted entry, or not a str */
 		if (len == 5 && memcmp(text, "_name", 5) == 0) {
-			*value = u64_at(buf, i * size + key_off + 8);
+			*value = ls_get_u64(buf, i * size + key_off + 8);
 			return (int)i;
 		}
 	}
@@ -99,14 +93,14 @@ static int keys_lookup(struct ls_proc *proc, const struct ls_layout *l, const st
 	if (!keys || keys % 8 || ls_proc_read(proc, keys, h, sizeof(h)) != 0)
 		return -1;
 	if (m->classic_keys) {
-		uint64_t size = u64_at(h, 8), n = u64_at(h, 32);
+		uint64_t size = ls_get_u64(h, 8), n = ls_get_u64(h, 32);
 		if (size < 8 || size > (1u << 20) || (size & (size - 1)) || n > size)
 			return -1;
 		uint64_t index_bytes = size <= 0xff ? 1 : size <= 0xffff ? 2 : 4;
 		return find_name_entry(proc, l, keys + 40 + size * index_bytes, (size_t)n, 24, 8, value);
 	}
 	unsigned log2_size = h[8], log2_index_bytes = h[9], kind = h[10];
-	uint64_t n = u64_at(h, 24);
+	uint64_t n = ls_get_u64(h, 24);
 	if (log2_size < 3 || log2_size > 20 || log2_index_bytes < log2_size || log2_index_bytes > log2_size + 3 ||
 	    kind > 2 || n > (1ull << log2_size))
 		return -1;
@@ -121,8 +115,8 @@ static int dict_lookup(struct ls_proc *proc, const struct ls_layout *l, const st
 	uint8_t d[48];
 	if (!dict || dict % 8 || ls_proc_read(proc, dict, d, sizeof(d)) != 0)
 		return LS_ERR_READ;
-	uint64_t values = u64_at(d, DICT_VALUES);
-	int i = keys_lookup(proc, l, m, u64_at(d, DICT_KEYS), value);
+	uint64_t values = ls_get_u64(d, DICT_VALUES);
+	int i = keys_lookup(proc, l, m, ls_get_u64(d, DICT_KEYS), value);
 	if (i < 0)
 		return LS_ERR_NOT_STARTED;
 	if (values) /* a split table: the keys are shared, the values are the instance's */
@@ -135,7 +129,7 @@ static int values_lookup(struct ls_proc *proc, const struct ls_layout *l, const 
 			 const uint8_t *type, uint64_t values, uint64_t *value)
 {
 	uint64_t unused;
-	int i = keys_lookup(proc, l, m, u64_at(type, (size_t)m->ht_cached_keys), &unused);
+	int i = keys_lookup(proc, l, m, ls_get_u64(type, (size_t)m->ht_cached_keys), &unused);
 	if (i < 0)
 		return LS_ERR_NOT_STARTED;
 	return read_u64(proc, values + (uint64_t)m->values_start + 8 * (uint64_t)i, value);
@@ -150,8 +144,8 @@ static int attribute_value(struct ls_proc *proc, const struct ls_layout *l, cons
 	int rc = read_u64(proc, self + (uint64_t)l->ob_type, &type_addr);
 	if (rc || (rc = (type_addr && type_addr % 8 == 0) ? ls_proc_read(proc, type_addr, type, type_len) : LS_ERR_READ))
 		return rc;
-	uint64_t flags = u64_at(type, TP_FLAGS);
-	int64_t basicsize = (int64_t)u64_at(type, TP_BASICSIZE), dictoffset = (int64_t)u64_at(type, TP_DICTOFFSET);
+	uint64_t flags = ls_get_u64(type, TP_FLAGS);
+	int64_t basicsize = (int64_t)ls_get_u64(type, TP_BASICSIZE), dictoffset = (int64_t)ls_get_u64(type, TP_DICTOFFSET);
 	if (!(flags & FLAG_HEAPTYPE) || basicsize < 16 || basicsize > 4096)
 		return LS_ERR_NOT_STARTED; /* not an instance of a Python class */
 	switch (m->attrs) {

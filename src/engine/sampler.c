@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "array.h"
+#include "clock.h"
 #include "ls_error.h"
 #include "procstat.h"
 #include "pythread.h"
@@ -70,13 +71,6 @@ struct ls_sampler {
 	struct ls_sampler_status status;
 	uint64_t rng;
 };
-
-static uint64_t now_ns(clockid_t clock)
-{
-	struct timespec ts;
-	clock_gettime(clock, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static uint64_t next_random(struct ls_sampler *s)
 {
@@ -322,7 +316,7 @@ static int begin_tick(struct ls_sampler *s, uint64_t now, uint64_t *wall)
 {
 	if (!s->start_mono_ns) {
 		s->start_mono_ns = now;
-		s->start_unix_ns = now_ns(CLOCK_REALTIME);
+		s->start_unix_ns = ls_clock_ns(CLOCK_REALTIME);
 		uint64_t ignored;
 		process_cpu(s, &ignored);
 	}
@@ -404,7 +398,7 @@ void ls_sampler_flush(struct ls_sampler *s)
 {
 	pthread_mutex_lock(&s->lock);
 	if (s->current) {
-		uint64_t end = s->start_unix_ns + (now_ns(CLOCK_MONOTONIC) - s->start_mono_ns);
+		uint64_t end = s->start_unix_ns + (ls_clock_ns(CLOCK_MONOTONIC) - s->start_mono_ns);
 		uint64_t window_end = s->start_unix_ns + (s->current->index + 1) * s->cfg.window_ns;
 		close_window(s, end < window_end ? end : window_end);
 	}
@@ -421,7 +415,7 @@ static void sleep_until(uint64_t deadline)
 static void *sampler_main(void *arg)
 {
 	struct ls_sampler *s = arg;
-	uint64_t period = s->period_ns, start = now_ns(CLOCK_MONOTONIC);
+	uint64_t period = s->period_ns, start = ls_clock_ns(CLOCK_MONOTONIC);
 	uint64_t jitter_span = period / 2;
 	for (uint64_t k = 0; !atomic_load(&s->stop_requested); k++) {
 		uint64_t nominal = start + k * period;
@@ -431,7 +425,7 @@ static void *sampler_main(void *arg)
 		sleep_until(nominal + offset - jitter_span / 2);
 		if (atomic_load(&s->stop_requested))
 			break;
-		uint64_t now = now_ns(CLOCK_MONOTONIC);
+		uint64_t now = ls_clock_ns(CLOCK_MONOTONIC);
 		if (s->cfg.duration_ns && now - start >= s->cfg.duration_ns)
 			break;
 		if (now > nominal + period) {

@@ -18,18 +18,12 @@
 #include <string.h>
 
 #include "array.h"
+#include "fields.h"
 #include "ls_error.h"
 #include "walker.h"
 
 #define TSTATE_MAX_SIZE 4096
 #define PTHREAD_SCAN_BYTES 2048
-
-static uint64_t get_u64(const uint8_t *p, int32_t off)
-{
-	uint64_t v;
-	memcpy(&v, p + off, sizeof(v));
-	return v;
-}
 
 static int read_u64_at(struct ls_walker *w, uint64_t base, int32_t off, uint64_t *out)
 {
@@ -426,7 +420,7 @@ static int64_t native_tid(struct ls_walker *w, const uint8_t *ts, uint64_t threa
 {
 	const struct ls_layout *l = &w->ctx.target->layout;
 	if (l->ts_native_tid >= 0) {
-		int64_t tid = (int64_t)get_u64(ts, l->ts_native_tid);
+		int64_t tid = (int64_t)ls_get_u64(ts, l->ts_native_tid);
 		return tid > 0 && tid <= INT32_MAX ? tid : -1;
 	}
 	if (w->pthread_tid_offset < 0 || !thread_id)
@@ -443,7 +437,7 @@ static uint64_t datastack_top(const struct ls_layout *l, const uint8_t *ts)
 {
 	if (l->ts_datastack_chunk < 0 || l->ts_datastack_chunk + 16 > l->ts_size)
 		return 0;
-	return get_u64(ts, l->ts_datastack_chunk + 8);
+	return ls_get_u64(ts, l->ts_datastack_chunk + 8);
 }
 
 /* How much of the newest chunk to read: up to its top (rounded up to 8), when the top lies in the
@@ -461,8 +455,8 @@ static int stack_start(struct ls_walker *w, uint64_t tstate, const uint8_t *ts, 
 		       struct ls_stack_start *out)
 {
 	const struct ls_layout *l = &w->ctx.target->layout;
-	out->top_frame = get_u64(ts, l->ts_frame);
-	out->datastack = l->ts_datastack_chunk >= 0 ? get_u64(ts, l->ts_datastack_chunk) : 0;
+	out->top_frame = ls_get_u64(ts, l->ts_frame);
+	out->datastack = l->ts_datastack_chunk >= 0 ? ls_get_u64(ts, l->ts_datastack_chunk) : 0;
 	out->datastack_top = datastack_top(l, ts);
 	out->first_chunk = pf && pf->chunk_ok ? pf->chunk : NULL;
 	out->first_chunk_len = pf && pf->chunk_ok ? pf->chunk_len : 0;
@@ -513,8 +507,8 @@ static int prefetch_stacks(struct ls_walker *w, size_t first, size_t n)
 		struct ls_prefetch *pf = &w->prefetch[i];
 		pf->cframe_ok = pf->chunk_ok = 0;
 		pf->chunk = w->prefetch_bytes + i * LS_CHUNK_FIRST_READ;
-		uint64_t frame = get_u64(ts, l->ts_frame);
-		uint64_t chunk = l->ts_datastack_chunk >= 0 ? get_u64(ts, l->ts_datastack_chunk) : 0;
+		uint64_t frame = ls_get_u64(ts, l->ts_frame);
+		uint64_t chunk = l->ts_datastack_chunk >= 0 ? ls_get_u64(ts, l->ts_datastack_chunk) : 0;
 		size_t k0 = k;
 		if (l->frame_kind == LS_FRAME_VIA_CFRAME && frame && frame % 8 == 0) {
 			iov[k] = (struct ls_remote_iov){frame + (uint64_t)l->cf_current_frame, &pf->current_frame, 8};
@@ -643,7 +637,7 @@ static int read_tstates(struct ls_walker *w, uint64_t head, size_t *n)
 		if (rc)
 			return ls_error_is_recoverable(rc) ? 0 : rc; /* a thread ended: keep those before it */
 		w->tstate_addrs[(*n)++] = ts;
-		ts = get_u64(dst, l->ts_next);
+		ts = ls_get_u64(dst, l->ts_next);
 	}
 	return 0;
 }
@@ -658,7 +652,7 @@ static int walk_tstates(struct ls_walker *w, const struct interp_fields *in, siz
 		if (!pthreads)
 			return LS_ERR_NOMEM;
 		for (size_t i = 0; i < n; i++)
-			pthreads[i] = get_u64(w->tstate_bytes + i * size, l->ts_thread_id);
+			pthreads[i] = ls_get_u64(w->tstate_bytes + i * size, l->ts_thread_id);
 		discover_pthread_tid_offset(w, pthreads, n);
 		free(pthreads);
 	}
@@ -672,7 +666,7 @@ static int walk_tstates(struct ls_walker *w, const struct interp_fields *in, siz
 		rc = push_thread(sample, &th);
 		if (rc)
 			return rc;
-		th->thread_id = get_u64(ts, l->ts_thread_id);
+		th->thread_id = ls_get_u64(ts, l->ts_thread_id);
 		th->interp_id = (int64_t)in->id;
 		th->native_id = native_tid(w, ts, th->thread_id);
 		if (in->gil_holder && in->gil_holder == w->tstate_addrs[i])
@@ -731,7 +725,7 @@ static int read_speculatively(struct ls_walker *w, size_t npred, struct interp_f
 	if (interp_finish(w, &r, status, gil_ready, in) != 0 || in->next != 0 || in->threads_head != w->tstate_addrs[0])
 		return 0;
 	for (size_t i = 0; i < count; i++) {
-		uint64_t next = get_u64(w->tstate_bytes + i * size, l->ts_next);
+		uint64_t next = ls_get_u64(w->tstate_bytes + i * size, l->ts_next);
 		if (next != (i + 1 < count ? w->tstate_addrs[i + 1] : 0))
 			return 0; /* a thread started or ended */
 	}

@@ -33,6 +33,17 @@ PyObject *engine_new_array(char typecode, const void *data, size_t n)
 	return result;
 }
 
+/* (array('I') of a[0..na), array('I') of b[0..nb)), or NULL with an exception set. */
+static PyObject *u32_array_pair(const uint32_t *a, size_t na, const uint32_t *b, size_t nb)
+{
+	PyObject *first = engine_new_array('I', a, na * sizeof(*a));
+	PyObject *second = first ? engine_new_array('I', b, nb * sizeof(*b)) : NULL;
+	PyObject *pair = first && second ? PyTuple_Pack(2, first, second) : NULL;
+	Py_XDECREF(first);
+	Py_XDECREF(second);
+	return pair;
+}
+
 /* A C-contiguous buffer of integers of the given width (4 or 8; 0: either); *is_signed tells. */
 static int int_buffer(PyObject *obj, Py_buffer *view, int width, int *is_signed, const char *what)
 {
@@ -91,12 +102,7 @@ PyObject *engine_parse_id_lists(PyObject *module, PyObject *arg)
 		}
 		offsets[i + 1] = (uint32_t)n;
 	}
-	PyObject *a = engine_new_array('I', offsets, ((size_t)count + 1) * sizeof(*offsets));
-	PyObject *b = a ? engine_new_array('I', values, n * sizeof(*values)) : NULL;
-	if (a && b)
-		result = PyTuple_Pack(2, a, b);
-	Py_XDECREF(a);
-	Py_XDECREF(b);
+	result = u32_array_pair(offsets, (size_t)count + 1, values, n);
 done:
 	free(offsets);
 	free(values);
@@ -126,12 +132,7 @@ PyObject *engine_renumber_ids(PyObject *module, PyObject *arg)
 			PyErr_NoMemory();
 			goto done;
 		}
-		PyObject *a = engine_new_array('I', distinct, d * sizeof(*distinct));
-		PyObject *b = a ? engine_new_array('I', renumbered, n * sizeof(*renumbered)) : NULL;
-		if (a && b)
-			result = PyTuple_Pack(2, a, b);
-		Py_XDECREF(a);
-		Py_XDECREF(b);
+		result = u32_array_pair(distinct, d, renumbered, n);
 	}
 done:
 	free(distinct);

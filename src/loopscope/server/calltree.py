@@ -40,7 +40,7 @@ def series(profile, weight, threads=None):
 
 
 def call_tree(profile, all_series, by_line=False):
-    """The merged call tree of the series (see the module docstring) as a dict of lists."""
+    """The merged call tree of the series (see the module docstring) as a dict of arrays."""
     return analyse(profile, all_series, by_line)[0]
 
 
