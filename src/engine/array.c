@@ -17,10 +17,8 @@ int ls_array_resize(void **items, size_t cap, size_t item_size)
 	return 0;
 }
 
-int ls_array_reserve(void **items, size_t *cap, size_t need, size_t item_size)
+int ls_array_grow(void **items, size_t *cap, size_t need, size_t item_size)
 {
-	if (need <= *cap && *items)
-		return 0;
 	size_t ncap = *cap ? *cap : 16;
 	while (ncap < need) {
 		if (ncap > SIZE_MAX / 2)

@@ -51,8 +51,15 @@ static int copy_chunks(struct ls_walker *w, const struct ls_stack_start *start)
 		uint64_t size; /* bytes of this chunk we hold */
 		int rc = 0;
 		if (n == 0 && start->first_chunk) {
+			/* already read: walked where it lies, not copied (a 50-deep stack is ~7 KB) */
 			size = start->first_chunk_len;
-			memcpy(dst, start->first_chunk, (size_t)size);
+			if (size < (uint64_t)l->chunk_data)
+				return LS_ERR_TORN;
+			if (reserve((void **)&w->chunks, &w->chunks_cap, 1, sizeof(*w->chunks)))
+				return LS_ERR_NOMEM;
+			w->chunks[w->nchunks++] = (struct ls_chunk_copy){chunk, size, 0, start->first_chunk};
+			chunk = ls_get_u64(start->first_chunk, l->chunk_previous);
+			continue;
 		} else if (n == 0 && start->datastack_top > chunk + 24 && start->datastack_top - chunk <= CHUNK_FIRST_READ) {
 			size = (start->datastack_top - chunk + 7) & ~7ull;
 			rc = ls_walker_read(w, chunk, dst, (size_t)size, (size_t)size);
@@ -81,7 +88,7 @@ static int copy_chunks(struct ls_walker *w, const struct ls_stack_start *start)
 			return LS_ERR_TORN;
 		if (reserve((void **)&w->chunks, &w->chunks_cap, w->nchunks + 1, sizeof(*w->chunks)))
 			return LS_ERR_NOMEM;
-		w->chunks[w->nchunks++] = (struct ls_chunk_copy){chunk, size, used};
+		w->chunks[w->nchunks++] = (struct ls_chunk_copy){chunk, size, used, NULL};
 		used += (size_t)size;
 		chunk = ls_get_u64(w->chunk_bytes + w->chunks[w->nchunks - 1].local, l->chunk_previous);
 	}
@@ -125,7 +132,7 @@ static int frame_bytes(struct ls_walker *w, uint64_t addr, size_t size, uint8_t 
 		const struct ls_chunk_copy *c = &w->chunks[i];
 		uint64_t data_start = c->remote + (uint64_t)l->chunk_data;
 		if (addr >= data_start && addr - c->remote <= c->size && size <= c->size - (addr - c->remote)) {
-			*out = w->chunk_bytes + c->local + (addr - c->remote);
+			*out = (c->held ? c->held : w->chunk_bytes + c->local) + (addr - c->remote);
 			return 0;
 		}
 	}

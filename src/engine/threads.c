@@ -505,8 +505,9 @@ static int prefetch_stacks(struct ls_walker *w, size_t first, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		const uint8_t *ts = w->tstate_bytes + (first + i) * size;
 		struct ls_prefetch *pf = &w->prefetch[i];
+		uint8_t *chunk_buf = w->prefetch_bytes + i * LS_CHUNK_FIRST_READ;
 		pf->cframe_ok = pf->chunk_ok = 0;
-		pf->chunk = w->prefetch_bytes + i * LS_CHUNK_FIRST_READ;
+		pf->chunk = chunk_buf;
 		uint64_t frame = ls_get_u64(ts, l->ts_frame);
 		uint64_t chunk = l->ts_datastack_chunk >= 0 ? ls_get_u64(ts, l->ts_datastack_chunk) : 0;
 		size_t k0 = k;
@@ -516,7 +517,7 @@ static int prefetch_stacks(struct ls_walker *w, size_t first, size_t n)
 		}
 		if (chunk && chunk % 8 == 0) {
 			pf->chunk_len = chunk_read_len(chunk, datastack_top(l, ts));
-			iov[k] = (struct ls_remote_iov){chunk, pf->chunk, pf->chunk_len};
+			iov[k] = (struct ls_remote_iov){chunk, chunk_buf, pf->chunk_len};
 			slot[k++] = (int)i;
 		}
 		/* the thread's top and its stack come both from the first batch (one moment) or both
@@ -530,7 +531,11 @@ static int prefetch_stacks(struct ls_walker *w, size_t first, size_t n)
 			size_t more = (iov[j].len + 511 + 256) & ~(size_t)255;
 			spec_want(w, iov[j].addr, slot[j] < 0 ? iov[j].len : more < LS_CHUNK_FIRST_READ ? more : LS_CHUNK_FIRST_READ);
 			if (pf->from_batch) {
-				memcpy(iov[j].dst, spec_find(w, iov[j].addr, iov[j].len), iov[j].len);
+				const uint8_t *have = spec_find(w, iov[j].addr, iov[j].len);
+				if (slot[j] < 0)
+					memcpy(iov[j].dst, have, iov[j].len);
+				else
+					pf->chunk = have; /* the batch outlives the sample's walks: no copy */
 				mark_prefetched(w, slot[j]);
 			}
 		}

@@ -13,9 +13,10 @@
 #include "ls.h"
 
 struct ls_chunk_copy {
-	uint64_t remote;  /* address of the chunk in the target */
-	uint64_t size;    /* bytes copied */
-	size_t local;     /* offset into ls_walker.chunk_bytes */
+	uint64_t remote;     /* address of the chunk in the target */
+	uint64_t size;       /* bytes held */
+	size_t local;        /* offset into ls_walker.chunk_bytes, unless ... */
+	const uint8_t *held; /* ... the bytes are held elsewhere (the sample's batch): not copied */
 };
 
 #define LS_CHUNK_FIRST_READ (16u * 1024) /* CPython's data-stack chunks are at least 16 KiB */
@@ -32,7 +33,7 @@ struct ls_chunk_copy {
 /* A thread's stack start, read in the sample's batch (see threads.c prefetch_stacks). */
 struct ls_prefetch {
 	uint64_t current_frame; /* 3.11/3.12: the word in the cframe */
-	uint8_t *chunk;         /* the used part of the newest data-stack chunk */
+	const uint8_t *chunk;   /* the used part of the newest data-stack chunk (in the batch, or read) */
 	size_t chunk_len;       /* bytes of it read (at most LS_CHUNK_FIRST_READ) */
 	int cframe_ok, chunk_ok;
 	int from_batch;         /* both came from the sample's first batch (see ls_walker_read) */
