@@ -96,17 +96,30 @@ int ls_code_header_parse(const struct ls_code_context *ctx, const uint8_t *raw, 
 	out->first_line = ls_get_i32(raw, l->co_firstlineno);
 	out->first_traceable = l->co_firsttraceable >= 0 ? ls_get_i32(raw, l->co_firsttraceable) : -1;
 	out->code_units = l->co_ob_size >= 0 ? (int64_t)ls_get_u64(raw, l->co_ob_size) : -1;
+	if (l->co_version > 0)
+		memcpy(&out->version, raw + l->co_version, sizeof(out->version));
 	if (!out->filename || !out->name || !out->linetable || out->first_line < 0 ||
 	    (l->co_ob_size >= 0 && (out->code_units <= 0 || out->code_units > (1 << 24))))
 		return LS_ERR_TORN;
 	return 0;
 }
 
+int ls_code_header_needs_name_print(const struct ls_layout *layout, const struct ls_code_header *h)
+{
+	return layout->co_version <= 0 || h->version == 0;
+}
+
+uint64_t ls_code_header_shown_name(const struct ls_code_header *h)
+{
+	return h->qualname ? h->qualname : h->name;
+}
+
 static int same_header(const struct ls_code_header *a, const struct ls_code_header *b)
 {
 	return a->type == b->type && a->filename == b->filename && a->name == b->name &&
 	       a->qualname == b->qualname && a->linetable == b->linetable && a->first_line == b->first_line &&
-	       a->first_traceable == b->first_traceable && a->code_units == b->code_units;
+	       a->first_traceable == b->first_traceable && a->code_units == b->code_units &&
+	       a->version == b->version && a->name_print == b->name_print;
 }
 
 static int intern_str(const struct ls_code_context *ctx, uint64_t addr, uint32_t *id)
@@ -153,22 +166,33 @@ static int decode(const struct ls_code_context *ctx, const struct ls_code_header
 	return 0;
 }
 
+const struct ls_code_entry *ls_code_cache_epoch_entry(struct ls_code_cache *cache, uint64_t addr, uint32_t epoch)
+{
+	if (!epoch || !cache->nslots || !addr)
+		return NULL;
+	const struct ls_code_entry *slot = find_slot(cache, addr);
+	return slot->addr == addr && slot->epoch == epoch ? slot : NULL;
+}
+
 int ls_code_resolve(struct ls_code_cache *cache, const struct ls_code_context *ctx, uint64_t addr,
-		    const struct ls_code_header *h, const struct ls_code_entry **out)
+		    const struct ls_code_header *h, uint32_t epoch, const struct ls_code_entry **out)
 {
 	struct ls_code_entry *slot = find_slot(cache, addr);
 	if (slot->addr == addr) {
 		if (same_header(&slot->header, h)) {
 			cache->hits++;
+			slot->epoch = epoch;
 			*out = slot;
 			return 0;
 		}
 		cache->stale++;
+		slot->epoch = 0; /* never trusted again without a read */
 		struct ls_code_entry fresh = {.addr = addr};
 		int rc = decode(ctx, h, &fresh);
 		if (rc)
 			return rc; /* the stale entry stays; it can never match a fresh header of another object */
 		ls_line_ranges_release(&slot->lines);
+		fresh.epoch = epoch;
 		*slot = fresh;
 		*out = slot;
 		return 0;
@@ -184,6 +208,7 @@ int ls_code_resolve(struct ls_code_cache *cache, const struct ls_code_context *c
 		return rc;
 	}
 	slot = find_slot(cache, addr);
+	fresh.epoch = epoch;
 	*slot = fresh;
 	cache->used++;
 	*out = slot;

@@ -27,11 +27,23 @@ struct ls_code_header {
 	int32_t first_line;
 	int32_t first_traceable; /* -1 when the version has none */
 	int64_t code_units;      /* ob_size on 3.11+ (code units); -1 before */
+	uint32_t version;        /* 3.12+: co_version, unique per code object while non-zero; 0 = none */
+	/* where version cannot tell two code objects apart: the fingerprint of the name shown
+	 * (ls_pystr_fingerprint), set by the caller after a probe; 0 until then */
+	uint64_t name_print;
 };
+
+/* Whether the header's identity needs its name's fingerprint: the version has no co_version, or
+ * its count wrapped to 0. Every field of a new code object can be where a freed one's was (the
+ * allocator reuses blocks in the order they were freed), so addresses alone prove nothing. */
+int ls_code_header_needs_name_print(const struct ls_layout *layout, const struct ls_code_header *h);
+/* The str the profile shows for the code object: its qualified name where the version has one. */
+uint64_t ls_code_header_shown_name(const struct ls_code_header *h);
 
 struct ls_code_entry {
 	uint64_t addr; /* 0 = empty slot */
 	struct ls_code_header header;
+	uint32_t epoch; /* the target's code epoch when the header was last read, 0 = none (frames.c) */
 	uint32_t function_id;
 	struct ls_line_ranges lines;
 };
@@ -58,9 +70,13 @@ void ls_code_cache_release(struct ls_code_cache *cache);
 int ls_code_header_parse(const struct ls_code_context *ctx, const uint8_t *raw, struct ls_code_header *out);
 
 /* The cache entry for the code object at addr with the freshly read header `h`; decodes and
- * inserts on a miss. *out is borrowed, valid until the next resolve. 0, LS_ERR_READ,
- * LS_ERR_BAD_STRING, LS_ERR_BAD_LINETABLE, LS_ERR_NOMEM. */
+ * inserts on a miss, and stamps the entry with `epoch` (a code epoch read before h was). *out is
+ * borrowed, valid until the next resolve. 0, LS_ERR_READ, LS_ERR_BAD_STRING,
+ * LS_ERR_BAD_LINETABLE, LS_ERR_NOMEM. */
 int ls_code_resolve(struct ls_code_cache *cache, const struct ls_code_context *ctx, uint64_t addr,
-		    const struct ls_code_header *h, const struct ls_code_entry **out);
+		    const struct ls_code_header *h, uint32_t epoch, const struct ls_code_entry **out);
+
+/* The entry for addr if its header was read under this very code epoch (non-zero), else NULL. */
+const struct ls_code_entry *ls_code_cache_epoch_entry(struct ls_code_cache *cache, uint64_t addr, uint32_t epoch);
 
 #endif

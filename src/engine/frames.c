@@ -23,6 +23,7 @@
 #include "clock.h"
 #include "fields.h"
 #include "ls_error.h"
+#include "pyobj.h"
 #include "walker.h"
 
 #define CHUNK_FIRST_READ LS_CHUNK_FIRST_READ
@@ -315,7 +316,14 @@ static size_t index_of(const uint64_t *addrs, size_t n, uint64_t addr)
  * those another thread of this sample read in the last LS_CODE_MEMO_NS (w->memo_*), which are
  * copied from there. The memo lives for one sample (ls_threads_walk empties it) and at most that
  * long: a code object freed and its address reused by another within it would be misnamed, so the
- * window is kept to the time a sample of many threads takes. */
+ * window is kept to the time a sample of many threads takes.
+ *
+ * The code epoch spares most reads on 3.12 and 3.13.0. These count every code object they make
+ * (a u32, the next co_version). A header read after the count was E (the previous sample's)
+ * is stamped E in the cache. When this sample's count, read after every frame of its batch, is
+ * still E, no code object was made between the header's read and the frames' read. So the object
+ * at that address is still the one whose header we read, and its header is taken from the cache.
+ * This holds only for walks that took all their bytes from the batch (w->spec_serve). */
 static int read_code_headers(struct ls_walker *w, size_t n, size_t *ncodes)
 {
 	const struct ls_layout *l = &w->ctx.target->layout;
@@ -331,7 +339,10 @@ static int read_code_headers(struct ls_walker *w, size_t n, size_t *ncodes)
 			if (ls_array_resize((void **)&w->code_addrs, ncap, sizeof(*w->code_addrs)) ||
 			    ls_array_resize((void **)&w->code_raw, ncap, co_size) ||
 			    ls_array_resize((void **)&w->code_headers, ncap, sizeof(*w->code_headers)) ||
-			    ls_array_resize((void **)&w->code_status, ncap, sizeof(*w->code_status)))
+			    ls_array_resize((void **)&w->code_status, ncap, sizeof(*w->code_status)) ||
+			    ls_array_resize((void **)&w->code_trusted, ncap, sizeof(*w->code_trusted)) ||
+			    ls_array_resize((void **)&w->name_probe, ncap, LS_STR_PROBE) ||
+			    ls_array_resize((void **)&w->code_memo, ncap, sizeof(*w->code_memo)))
 				return LS_ERR_NOMEM;
 			w->code_cap = ncap;
 		}
@@ -343,13 +354,24 @@ static int read_code_headers(struct ls_walker *w, size_t n, size_t *ncodes)
 		return LS_ERR_NOMEM;
 	if (w->nmemo && ls_clock_ns(CLOCK_MONOTONIC) - w->memo_since_ns > LS_CODE_MEMO_NS)
 		w->nmemo = 0;
+	uint32_t epoch = w->spec_serve ? w->code_epoch : 0;
 	struct ls_remote_iov iov[256];
 	size_t slot[256];
 	for (size_t done = 0; done < k;) {
 		size_t batch = 0, i = done;
 		for (; i < k && batch < 256; i++) {
+			const struct ls_code_entry *e = ls_code_cache_epoch_entry(&w->code_cache, w->code_addrs[i], epoch);
+			w->code_trusted[i] = e != NULL;
+			w->code_memo[i] = LS_CODE_MEMO;
+			if (e) {
+				w->code_headers[i] = e->header;
+				w->code_status[i] = 0;
+				w->code_epoch_hits++;
+				continue;
+			}
 			size_t m = index_of(w->memo_addrs, w->nmemo, w->code_addrs[i]);
 			if (m < w->nmemo) {
+				w->code_memo[i] = (uint32_t)m;
 				memcpy(w->code_raw + i * co_size, w->memo_raw + m * co_size, co_size);
 				w->code_status[i] = 0;
 				continue;
@@ -369,12 +391,70 @@ static int read_code_headers(struct ls_walker *w, size_t n, size_t *ncodes)
 			if (w->nmemo == 0)
 				w->memo_since_ns = ls_clock_ns(CLOCK_MONOTONIC);
 			w->memo_addrs[w->nmemo] = w->code_addrs[slot[b]];
+			w->memo_print[w->nmemo] = 0;
+			w->code_memo[slot[b]] = (uint32_t)w->nmemo;
 			memcpy(w->memo_raw + w->nmemo * co_size, w->code_raw + slot[b] * co_size, co_size);
 			w->nmemo++;
 		}
 		done = i;
 	}
 	*ncodes = k;
+	return 0;
+}
+
+/* Where a header's fields cannot prove which code object it is (<= 3.11, or a 3.12+ count that
+ * wrapped), fingerprint the name it shows (ls_pystr_fingerprint) into code_headers[i].name_print,
+ * which the cache compares too: a code object made where a freed one was, with its name, file and
+ * line table where the old one's were, is then told apart by its name's text and hash. Names
+ * another thread of this sample printed come from the memo. A name that cannot be read makes its
+ * code object's frames torn, as an unreadable header does. */
+static int print_names(struct ls_walker *w, size_t ncodes)
+{
+	const struct ls_layout *l = &w->ctx.target->layout;
+	uint64_t runtime = w->ctx.target->facts.runtime_addr, runtime_end = runtime + (uint64_t)(l->rt_size > 0 ? l->rt_size : 0);
+	struct ls_remote_iov iov[256];
+	size_t slot[256];
+	int status[256];
+	for (size_t done = 0; done < ncodes;) {
+		size_t batch = 0, i = done;
+		for (; i < ncodes && batch < 256; i++) {
+			struct ls_code_header *h = &w->code_headers[i];
+			if (w->code_status[i] || w->code_trusted[i] || !ls_code_header_needs_name_print(l, h))
+				continue;
+			size_t m = w->code_memo[i];
+			if (m < w->nmemo && w->memo_print[m]) {
+				h->name_print = w->memo_print[m];
+				continue;
+			}
+			uint64_t at = ls_code_header_shown_name(h);
+			if (at % 8) {
+				w->code_status[i] = LS_ERR_TORN;
+				continue;
+			}
+			if (at >= runtime && at < runtime_end) {
+				h->name_print = 1; /* a static str inside _PyRuntime ("<module>", "__init__"): never freed */
+				continue;
+			}
+			slot[batch] = i;
+			iov[batch++] = (struct ls_remote_iov){at, w->name_probe + i * LS_STR_PROBE, ls_pystr_probe_len(l, at)};
+		}
+		int rc = batch ? ls_walker_readv(w, iov, batch, status) : 0;
+		if (rc)
+			return rc;
+		for (size_t b = 0; b < batch; b++) {
+			size_t k = slot[b];
+			uint64_t print = status[b] ? 0 : ls_pystr_fingerprint(l, iov[b].dst, iov[b].len);
+			if (!print) {
+				w->code_status[k] = status[b] ? status[b] : LS_ERR_TORN;
+				continue;
+			}
+			w->code_headers[k].name_print = print;
+			size_t m = w->code_memo[k];
+			if (m < w->nmemo)
+				w->memo_print[m] = print;
+		}
+		done = i;
+	}
 	return 0;
 }
 
@@ -415,10 +495,13 @@ static int resolve(struct ls_walker *w, size_t n, struct ls_sample *sample, size
 	if (rc)
 		return rc;
 	for (size_t i = 0; i < ncodes; i++) {
-		if (w->code_status[i] == 0)
+		if (w->code_status[i] == 0 && !w->code_trusted[i])
 			w->code_status[i] = ls_code_header_parse(&w->ctx, w->code_raw + i * (size_t)l->co_size,
 								 &w->code_headers[i]);
 	}
+	rc = print_names(w, ncodes);
+	if (rc)
+		return rc;
 	/* deep recursion repeats one code object, often at one position: the previous frame's
 	 * resolution is reused for the same code (entry stays valid until the next resolve) */
 	const struct ls_code_entry *entry = NULL;
@@ -443,7 +526,9 @@ static int resolve(struct ls_walker *w, size_t n, struct ls_sample *sample, size
 			continue;
 		if (!entry || raw->code != entry_code) {
 			entry = NULL;
-			rc = ls_code_resolve(&w->code_cache, &w->ctx, raw->code, h, &entry);
+			/* a header read in this sample is stamped with the epoch read before it */
+			rc = ls_code_resolve(&w->code_cache, &w->ctx, raw->code, h,
+					     w->code_trusted[c] ? w->code_epoch : w->code_epoch_prev, &entry);
 			if (rc)
 				return rc == LS_ERR_BAD_STRING || rc == LS_ERR_BAD_LINETABLE ? LS_ERR_TORN : rc;
 			entry_code = raw->code;
@@ -546,5 +631,8 @@ void ls_walker_release(struct ls_walker *w)
 	free(w->code_raw);
 	free(w->code_headers);
 	free(w->code_status);
+	free(w->code_trusted);
+	free(w->name_probe);
+	free(w->code_memo);
 	memset(w, 0, sizeof(*w));
 }

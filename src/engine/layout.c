@@ -56,4 +56,12 @@ void ls_layout_set_version_rules(struct ls_layout *layout, uint32_t hexversion)
 
 	/* 3.14 makes f_executable a tagged _PyStackRef: the low two bits are tags. */
 	layout->code_tag_mask = minor <= 13 ? ~(uint64_t)0 : ~(uint64_t)3;
+
+	/* 3.13 moved the code-object counter into the interpreter; its place was measured on 3.13.0
+	 * (tools: a ctypes scan for the u32 that compile() moves by one per code object). Another
+	 * 3.13.x could have moved it, and a wrong place would trust stale code headers, so it is
+	 * used only where measured. 3.12's counter is a global found by its symbol (target.c). */
+	layout->is_code_epoch = 0;
+	if (hexversion == 0x030D00F0 && !layout->free_threaded && layout->is_size >= 0x4268 + 4)
+		layout->is_code_epoch = 0x4268;
 }

@@ -56,6 +56,9 @@ struct ls_layout {
 	int32_t rt_size, rt_interp_head, rt_tstate_current, rt_finalizing;
 	/* PyInterpreterState */
 	int32_t is_size, is_next, is_threads_head, is_id, is_gil_pointer, is_gil_holder, is_gil_locked;
+	/* where PyInterpreterState keeps a u32 that every new code object increments (3.13:
+	 * func_state.next_version, measured on 3.13.0 only); 0 = none. See frames.c "code epoch". */
+	int32_t is_code_epoch;
 	/* PyThreadState */
 	int32_t ts_size, ts_next, ts_interp, ts_frame, cf_current_frame, ts_thread_id, ts_native_tid,
 		ts_datastack_chunk;
@@ -66,6 +69,8 @@ struct ls_layout {
 	/* PyCodeObject */
 	int32_t co_size, co_filename, co_name, co_qualname, co_firstlineno, co_linetable,
 		co_code_adaptive, co_firsttraceable, co_code, co_ob_size;
+	int32_t co_version; /* 3.12+: the code object's number, unique while the count has not
+			     * wrapped to 0 (code.c: the header identity); -1 or 0 = none */
 	/* PyObject, PyBytesObject, PyUnicodeObject */
 	int32_t ob_type, bytes_size, bytes_sval, str_length, str_state, str_ascii_size, str_compact_size;
 };

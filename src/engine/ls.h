@@ -67,6 +67,7 @@ struct ls_session_stats {
 	uint64_t threads_walked, torn_threads, retried_threads;
 	uint64_t retried_samples; /* whole samples read again (the thread list changed mid-read) */
 	uint64_t code_hits, code_misses, code_stale;
+	uint64_t code_epoch_hits;      /* code headers not read: the code epoch proved them (3.12, 3.13.0) */
 	uint64_t batched_thread_lists; /* samples whose thread list came in one read */
 };
 

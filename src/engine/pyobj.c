@@ -124,6 +124,46 @@ int ls_pystr_read(struct ls_proc *proc, const struct ls_layout *layout, uint64_t
 	return 0;
 }
 
+size_t ls_pystr_probe_len(const struct ls_layout *layout, uint64_t addr)
+{
+	size_t to_page_end = 4096 - (size_t)(addr & 4095);
+	size_t header = (size_t)layout->str_ascii_size;
+	size_t n = to_page_end < LS_STR_PROBE ? to_page_end : LS_STR_PROBE;
+	return n < header ? header : n;
+}
+
+/* Mix n bytes into h, 8 at a time (a multiply-xorshift per word; the tail zero-padded). */
+static uint64_t mix_bytes(uint64_t h, const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i += 8) {
+		uint64_t word = 0;
+		memcpy(&word, p + i, n - i < 8 ? n - i : 8);
+		h = (h ^ word) * 0x9E3779B97F4A7C15ull;
+		h ^= h >> 29;
+	}
+	return (h ^ n) * 0xBF58476D1CE4E5B9ull;
+}
+
+uint64_t ls_pystr_fingerprint(const struct ls_layout *layout, const uint8_t *probe, size_t n)
+{
+	size_t header = (size_t)layout->str_ascii_size;
+	if (n < header || (size_t)layout->str_state + 4 > header || (size_t)layout->str_length + 16 > header)
+		return 0;
+	int64_t length = get_i64(probe + layout->str_length);
+	uint32_t state = get_u32(probe + layout->str_state);
+	int kind = (int)((state >> 2) & 7), compact = (state >> 5) & 1, ascii = (state >> 6) & 1;
+	uint64_t h = 0xcbf29ce484222325ull;
+	h = mix_bytes(h, probe + layout->str_length, 16); /* length and cached hash */
+	h = mix_bytes(h, (const uint8_t *)&state, sizeof(state));
+	if (compact && length > 0 && (kind == 1 || kind == 2 || kind == 4)) {
+		size_t off = (size_t)(ascii ? layout->str_ascii_size : layout->str_compact_size);
+		size_t bytes = (size_t)length <= LS_STR_PROBE ? (size_t)length * (size_t)kind : LS_STR_PROBE;
+		if (off < n)
+			h = mix_bytes(h, probe + off, bytes < n - off ? bytes : n - off);
+	}
+	return h ? h : 1;
+}
+
 int ls_pybytes_read(struct ls_proc *proc, const struct ls_layout *layout, uint64_t addr, size_t max_len,
 		    uint8_t **out, size_t *len)
 {

@@ -22,6 +22,17 @@
 int ls_pystr_read(struct ls_proc *proc, const struct ls_layout *layout, uint64_t addr, char *buf, size_t cap,
 		  size_t *len);
 
+/* A str's identity by content, from the first bytes of the object (a probe): its length, cached
+ * hash, state word and as much of its text as the probe holds. Two str objects that were at one
+ * address at different times have the same fingerprint only if they agree in all of that. */
+#define LS_STR_PROBE 96
+/* How many bytes to probe at addr: LS_STR_PROBE, less when that would cross into the next page
+ * (which may be unmapped), never less than the str header (the object itself spans it). */
+size_t ls_pystr_probe_len(const struct ls_layout *layout, uint64_t addr);
+/* The fingerprint of the probe (n bytes from the object's start), never 0; 0 when the probe does
+ * not hold a str header. */
+uint64_t ls_pystr_fingerprint(const struct ls_layout *layout, const uint8_t *probe, size_t n);
+
 /* Read the payload of the bytes object at addr into a new malloc'd buffer (*out, *len), at most
  * max_len bytes. 0, LS_ERR_READ, LS_ERR_BAD_STRING (longer than max_len), LS_ERR_NOMEM. */
 int ls_pybytes_read(struct ls_proc *proc, const struct ls_layout *layout, uint64_t addr, size_t max_len,

@@ -198,6 +198,7 @@ void ls_session_get_stats(const struct ls_session *s, struct ls_session_stats *o
 	out->code_hits = s->walker.code_cache.hits;
 	out->code_misses = s->walker.code_cache.misses;
 	out->code_stale = s->walker.code_cache.stale;
+	out->code_epoch_hits = s->walker.code_epoch_hits;
 	out->batched_thread_lists = s->walker.spec_hits;
 }
 

@@ -280,6 +280,8 @@ static int discover_in(struct ls_proc *proc, const struct ls_maps *maps, const s
 		out->facts.code_type_addr = sym + bias;
 	if (ls_elf_symbol(&elf, "PyFrame_Type", &sym, &sym_size) == 0)
 		out->facts.frame_type_addr = sym + bias;
+	if (ls_elf_symbol(&elf, "_Py_next_func_version", &sym, &sym_size) == 0 && sym_size == 4)
+		out->facts.code_epoch_addr = sym + bias;
 
 	/* may we read it at all? (permission is checked on the first read) */
 	uint64_t probe_addr = has_runtime ? out->facts.runtime_addr : maps->items[0].start;

@@ -26,6 +26,9 @@ struct ls_target_facts {
 	uint64_t runtime_addr;                  /* &_PyRuntime in the target */
 	uint64_t code_type_addr;                /* &PyCode_Type, 0 if unknown (then not checked) */
 	uint64_t frame_type_addr;               /* &PyFrame_Type, 0 if unknown */
+	uint64_t code_epoch_addr;               /* 3.12: &_Py_next_func_version, a u32 every new code
+						 * object increments (a local symbol: 0 when the
+						 * binary is stripped); not stored in images */
 	/* <=3.10: where the version string Py_GetVersion() writes at start-up may be (.bss). The
 	 * interpreter may not have written it yet when we attach to a process that is starting; then
 	 * the version is known only to its minor number and version_exact is 0 until

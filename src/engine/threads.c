@@ -37,25 +37,41 @@ static int read_u64_at(struct ls_walker *w, uint64_t base, int32_t off, uint64_t
 #define MERGE_GAP 1024             /* ranges closer than this are read as one span */
 #define MERGE_SPAN_MAX (64u * 1024)
 
+/* The slot of spec_want_index for addr: the one holding it, or the empty one where it goes. */
+static size_t want_slot(const struct ls_walker *w, uint64_t addr)
+{
+	size_t mask = LS_SPEC_HASH - 1;
+	size_t i = (size_t)((addr >> 3) * 0x9E3779B97F4A7C15ull >> 40) & mask;
+	while (w->spec_want_index[i] && w->spec_want[w->spec_want_index[i] - 1].addr != addr)
+		i = (i + 1) & mask;
+	return i;
+}
+
+/* Add a range to the next sample's prediction (with age), unless full; its index slot is `slot`. */
+static void want_add(struct ls_walker *w, size_t slot, uint64_t addr, size_t len, int age)
+{
+	if (w->nspec_want == LS_SPEC_RANGES || w->spec_want_bytes + len > LS_SPEC_BYTES)
+		return;
+	w->spec_want[w->nspec_want++] = (struct ls_spec_range){addr, len, 0, 0, age};
+	w->spec_want_index[slot] = (uint16_t)w->nspec_want;
+	w->spec_want_bytes += len;
+}
+
 /* Remember that a walk read [addr, addr + len) for the next sample's first batch. */
 static void spec_want(struct ls_walker *w, uint64_t addr, size_t len)
 {
 	if (len == 0 || len > LS_SPEC_BYTES || w->ctx.target->layout.frame_kind == LS_FRAME_OBJECT)
 		return; /* <=3.10 frames are read page by page, afresh: nothing may be older than them */
-	for (size_t i = 0; i < w->nspec_want; i++) {
-		struct ls_spec_range *r = &w->spec_want[i];
-		if (r->addr != addr)
-			continue;
-		if (len > r->len && w->spec_want_bytes + (len - r->len) <= LS_SPEC_BYTES) {
-			w->spec_want_bytes += len - r->len;
-			r->len = len;
-		}
+	size_t slot = want_slot(w, addr);
+	if (!w->spec_want_index[slot]) {
+		want_add(w, slot, addr, len, 0);
 		return;
 	}
-	if (w->nspec_want == LS_SPEC_RANGES || w->spec_want_bytes + len > LS_SPEC_BYTES)
-		return;
-	w->spec_want[w->nspec_want++] = (struct ls_spec_range){addr, len, 0, 0, 0};
-	w->spec_want_bytes += len;
+	struct ls_spec_range *r = &w->spec_want[w->spec_want_index[slot] - 1];
+	if (len > r->len && w->spec_want_bytes + (len - r->len) <= LS_SPEC_BYTES) {
+		w->spec_want_bytes += len - r->len;
+		r->len = len;
+	}
 }
 
 /* The next sample's prediction: what this sample's walks read, and what was predicted for this
@@ -65,35 +81,36 @@ static size_t spec_next(struct ls_walker *w)
 {
 	for (size_t i = 0; i < w->nspec_pred; i++) {
 		const struct ls_spec_range *r = &w->spec_ranges[i];
-		if (!r->ok || r->age + 1 >= LS_SPEC_KEEP || w->nspec_want == LS_SPEC_RANGES ||
-		    w->spec_want_bytes + r->len > LS_SPEC_BYTES)
+		if (!r->ok || r->age + 1 >= LS_SPEC_KEEP)
 			continue;
-		size_t k = 0;
-		while (k < w->nspec_want && w->spec_want[k].addr != r->addr)
-			k++;
-		if (k < w->nspec_want)
-			continue;
-		w->spec_want[w->nspec_want++] = (struct ls_spec_range){r->addr, r->len, 0, 0, r->age + 1};
-		w->spec_want_bytes += r->len;
+		size_t slot = want_slot(w, r->addr);
+		if (!w->spec_want_index[slot])
+			want_add(w, slot, r->addr, r->len, r->age + 1);
 	}
 	size_t npred = w->nspec_want;
 	memcpy(w->spec_ranges, w->spec_want, npred * sizeof(*w->spec_ranges));
+	memset(w->spec_want_index, 0, sizeof(w->spec_want_index));
 	w->nspec_pred = npred;
 	w->nspec_ranges = 0;
 	w->nspec_want = 0;
 	w->spec_want_bytes = 0;
+	w->spec_cursor = 0;
 	return npred;
 }
 
-/* This sample's first-batch copy of [addr, addr + len), or NULL. */
-static const uint8_t *spec_find(const struct ls_walker *w, uint64_t addr, size_t len)
+/* This sample's first-batch copy of [addr, addr + len), or NULL. The search starts where the last
+ * one found its range: walks read in the order they read last time, which is the batch's order. */
+static const uint8_t *spec_find(struct ls_walker *w, uint64_t addr, size_t len)
 {
-	if (!w->spec_serve)
+	if (!w->spec_serve || w->nspec_ranges == 0)
 		return NULL;
-	for (size_t i = 0; i < w->nspec_ranges; i++) {
+	size_t n = w->nspec_ranges, i = w->spec_cursor < n ? w->spec_cursor : 0;
+	for (size_t k = 0; k < n; k++, i = i + 1 == n ? 0 : i + 1) {
 		const struct ls_spec_range *r = &w->spec_ranges[i];
-		if (r->ok && addr >= r->addr && addr - r->addr <= r->len && len <= r->len - (addr - r->addr))
+		if (r->ok && addr >= r->addr && addr - r->addr <= r->len && len <= r->len - (addr - r->addr)) {
+			w->spec_cursor = i;
 			return w->spec_bytes + r->local + (addr - r->addr);
+		}
 	}
 	return NULL;
 }
@@ -153,13 +170,23 @@ static int compare_addr_index(const void *a, const void *b)
 	return x->index < y->index ? -1 : x->index > y->index;
 }
 
+/* Sort by (addr, index): insertion sort for a dozen ranges (a sample's usual batch), else a
+ * Shell sort with the same comparison inline (a batch of a hundred ranges, as a stack of many
+ * functions makes, is sorted at every sample: qsort's calls through a pointer cost microseconds). */
 static void sort_small(struct addr_index *a, size_t n)
 {
-	if (n > 16) {
-		qsort(a, n, sizeof(*a), compare_addr_index);
-		return;
+	static const size_t gaps[] = {701, 301, 132, 57, 23, 10, 4};
+	for (size_t g = 0; n > 16 && g < sizeof(gaps) / sizeof(gaps[0]); g++) {
+		size_t gap = gaps[g];
+		for (size_t i = gap; i < n; i++) {
+			struct addr_index v = a[i];
+			size_t j = i;
+			for (; j >= gap && compare_addr_index(&a[j - gap], &v) > 0; j -= gap)
+				a[j] = a[j - gap];
+			a[j] = v;
+		}
 	}
-	for (size_t i = 1; i < n; i++) { /* a sample's usual batch: a dozen ranges */
+	for (size_t i = 1; i < n; i++) {
 		struct addr_index v = a[i];
 		size_t j = i;
 		for (; j > 0 && compare_addr_index(&a[j - 1], &v) > 0; j--)
@@ -203,8 +230,10 @@ static size_t span_of(const struct ls_remote_iov *iov, const size_t *order, size
 
 /* ls_proc_readv, but ranges that lie close together are read as one span (each range of a
  * process_vm_readv costs about as much as a few KiB of copying). A span that fails is read again
- * range by range, so every range gets the status a read of its own would have had. */
-static int readv_merged(struct ls_walker *w, const struct ls_remote_iov *iov, size_t n, int *status)
+ * range by range, so every range gets the status a read of its own would have had. The last
+ * `tail` ranges are never merged and are read after all the others (the kernel copies ranges in
+ * order); when a failed span had to be read again after them, they get LS_ERR_READ. */
+static int readv_merged(struct ls_walker *w, const struct ls_remote_iov *iov, size_t n, size_t tail, int *status)
 {
 	if (n > w->merge_cap) {
 		if (ls_array_resize((void **)&w->merge_iov, n, sizeof(*w->merge_iov)) ||
@@ -216,6 +245,9 @@ static int readv_merged(struct ls_walker *w, const struct ls_remote_iov *iov, si
 			return LS_ERR_NOMEM;
 		w->merge_cap = n;
 	}
+	const struct ls_remote_iov *tail_iov = iov + (n - tail);
+	int *tail_status = status + (n - tail);
+	n -= tail;
 	size_t *order = w->merge_order;
 	for (size_t i = 0; i < n; i++)
 		order[i] = i;
@@ -228,7 +260,7 @@ static int readv_merged(struct ls_walker *w, const struct ls_remote_iov *iov, si
 			bytes += (size_t)(end - start);
 	}
 	if (nspans == n)
-		return ls_proc_readv(w->ctx.proc, iov, n, status);
+		return ls_proc_readv(w->ctx.proc, iov, n + tail, status); /* nothing merged: as given */
 	if (ls_array_reserve((void **)&w->merge_bytes, &w->merge_bytes_cap, bytes, 1))
 		return LS_ERR_NOMEM;
 	struct ls_remote_iov *spans = w->merge_iov;
@@ -256,11 +288,15 @@ static int readv_merged(struct ls_walker *w, const struct ls_remote_iov *iov, si
 	sort_small(first, s);
 	for (size_t k = 0; k < s; k++)
 		w->merge_issue[k] = spans[first[k].index];
-	int rc = ls_proc_readv(w->ctx.proc, w->merge_issue, s, w->merge_status_issued);
+	for (size_t k = 0; k < tail; k++)
+		w->merge_issue[s + k] = tail_iov[k];
+	int rc = ls_proc_readv(w->ctx.proc, w->merge_issue, s + tail, w->merge_status_issued);
 	if (rc)
 		return rc;
 	for (size_t k = 0; k < s; k++)
 		w->merge_status[first[k].index] = w->merge_status_issued[k];
+	for (size_t k = 0; k < tail; k++)
+		tail_status[k] = w->merge_status_issued[s + k];
 	/* hand each range its bytes; those of a failed span are read again one by one */
 	size_t nretry = 0;
 	s = 0;
@@ -279,6 +315,8 @@ static int readv_merged(struct ls_walker *w, const struct ls_remote_iov *iov, si
 	}
 	if (nretry == 0)
 		return 0;
+	for (size_t k = 0; k < tail; k++)
+		tail_status[k] = LS_ERR_READ; /* no longer read after everything else */
 	for (size_t k = 0; k < nretry; k++)
 		spans[k] = iov[order[k]];
 	rc = ls_proc_readv(w->ctx.proc, spans, nretry, w->merge_status);
@@ -686,6 +724,18 @@ static int walk_tstates(struct ls_walker *w, const struct interp_fields *in, siz
 	return 0;
 }
 
+/* Where the target counts the code objects it made (3.12: a global; 3.13.0: in the
+ * interpreter), or 0. Only for one interpreter: 3.13's count is per interpreter. */
+static uint64_t code_epoch_addr(const struct ls_walker *w)
+{
+	const struct ls_target *t = w->ctx.target;
+	if (t->facts.code_epoch_addr && t->layout.minor == 12)
+		return t->facts.code_epoch_addr;
+	if (t->layout.is_code_epoch > 0)
+		return w->spec_interp + (uint64_t)t->layout.is_code_epoch;
+	return 0;
+}
+
 /* The fast path: read the runtime's interpreter head, the interpreter's fields (and its 3.12 GIL
  * struct) and every thread state the previous sample found, all in one batched read, then check
  * that every link still points where it did. Returns 1 and fills *in and w->tstate_* when it
@@ -698,8 +748,8 @@ static int read_speculatively(struct ls_walker *w, size_t npred, struct interp_f
 		return 0;
 	if (!w->spec_bytes && npred && !(w->spec_bytes = malloc(LS_SPEC_BYTES)))
 		return 0;
-	struct ls_remote_iov iov[1 + 8 + 1 + LS_SPEC_THREADS + LS_SPEC_RANGES];
-	int status[1 + 8 + 1 + LS_SPEC_THREADS + LS_SPEC_RANGES];
+	struct ls_remote_iov iov[1 + 8 + 1 + LS_SPEC_THREADS + LS_SPEC_RANGES + 1];
+	int status[1 + 8 + 1 + LS_SPEC_THREADS + LS_SPEC_RANGES + 1];
 	uint64_t head = 0;
 	struct interp_words r;
 	size_t k = 0;
@@ -719,7 +769,13 @@ static int read_speculatively(struct ls_walker *w, size_t npred, struct interp_f
 		local += r->len; /* within LS_SPEC_BYTES: spec_want keeps the total there */
 		iov[k++] = (struct ls_remote_iov){r->addr, w->spec_bytes + r->local, r->len};
 	}
-	if (readv_merged(w, iov, k, status) != 0 || status[0] || head != w->spec_interp)
+	/* the code epoch, read after every frame of the batch (see frames.c read_code_headers) */
+	uint32_t epoch = 0;
+	uint64_t epoch_at = code_epoch_addr(w);
+	size_t tail = 0;
+	if (epoch_at)
+		iov[k++] = (struct ls_remote_iov){epoch_at, &epoch, sizeof(epoch)}, tail = 1;
+	if (readv_merged(w, iov, k, tail, status) != 0 || status[0] || head != w->spec_interp)
 		return 0;
 	for (size_t i = ts_at; i < pred_at; i++)
 		if (status[i])
@@ -736,6 +792,8 @@ static int read_speculatively(struct ls_walker *w, size_t npred, struct interp_f
 	}
 	w->nspec_ranges = npred;
 	*n = count;
+	if (tail && status[k - 1] == 0)
+		w->code_epoch = epoch;
 	return 1;
 }
 
@@ -750,6 +808,8 @@ int ls_threads_walk(struct ls_walker *w, struct ls_sample *sample)
 	if (l->ts_size <= 0 || l->ts_size > TSTATE_MAX_SIZE)
 		return LS_ERR_UNSUPPORTED_VERSION;
 	size_t npred = spec_next(w);
+	w->code_epoch_prev = w->code_epoch;
+	w->code_epoch = 0;
 	struct interp_fields in;
 	size_t n;
 	if (read_speculatively(w, npred, &in, &n)) {

@@ -24,7 +24,8 @@ struct ls_chunk_copy {
 #define LS_SPEC_THREADS 1024            /* thread lists read speculatively in one batch */
 #define LS_PAGE_SIZE 4096u
 #define LS_PAGE_CACHE 64u               /* pages cached during one <=3.10 frame walk */
-#define LS_SPEC_RANGES 64               /* ranges one sample predicts for the next one's first batch */
+#define LS_SPEC_RANGES 160              /* ranges one sample predicts for the next one's first batch */
+#define LS_SPEC_HASH 512                /* slots of the index of spec_want by address (> 2 x ranges) */
 #define LS_SPEC_BYTES (256u * 1024)     /* ... and their bytes, at most */
 #define LS_SPEC_KEEP 8                  /* samples a range stays predicted after walks stop reading it */
 #define LS_CODE_MEMO 64                 /* code headers shared between the threads of one sample */
@@ -77,8 +78,15 @@ struct ls_walker {
 	size_t nspec_pred;          /* predicted for this sample */
 	struct ls_spec_range spec_want[LS_SPEC_RANGES];
 	size_t nspec_want, spec_want_bytes;
+	uint16_t spec_want_index[LS_SPEC_HASH]; /* open addressing: spec_want slot + 1, 0 = empty */
+	size_t spec_cursor;         /* where spec_find starts: walks read in the order they did last time */
 	uint8_t *spec_bytes;        /* LS_SPEC_BYTES */
 	int spec_serve;             /* 1 while reads may be served from spec_ranges (ls_walker_read) */
+	/* the code epoch (frames.c read_code_headers): the target's count of code objects made so
+	 * far, read last in this sample's first batch (after every frame in it; 0 = not read), and
+	 * the previous sample's (read before any code header of this sample) */
+	uint32_t code_epoch, code_epoch_prev;
+	uint64_t code_epoch_hits;   /* code headers trusted by their epoch instead of read */
 	uint8_t *prefetch_bytes;    /* LS_PREFETCH_THREADS x LS_CHUNK_FIRST_READ */
 
 	/* scratch, reused */
@@ -109,11 +117,15 @@ struct ls_walker {
 	uint8_t *code_raw;          /* their headers, co_size each */
 	struct ls_code_header *code_headers;
 	int *code_status;
+	uint8_t *code_trusted;      /* 1: header taken from the cache by the code epoch, not read */
+	uint8_t *name_probe;        /* the first bytes of each one's shown name, LS_STR_PROBE each */
+	uint32_t *code_memo;        /* each one's slot in memo_* below, or LS_CODE_MEMO if none */
 	size_t code_cap;
 	/* code headers this sample has read, served to its other threads (frames.c) for
 	 * LS_CODE_MEMO_NS after the first of them was read: a sample of 1,000 threads that run the
 	 * same functions reads each code object once, not once per thread */
 	uint64_t memo_addrs[LS_CODE_MEMO];
+	uint64_t memo_print[LS_CODE_MEMO]; /* their names' fingerprints once known, else 0 */
 	uint8_t *memo_raw;          /* LS_CODE_MEMO x co_size */
 	size_t nmemo;
 	uint64_t memo_since_ns;     /* monotonic time of the oldest entry */

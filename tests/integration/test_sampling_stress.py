@@ -60,3 +60,108 @@ def test_samples_of_a_churning_target_are_consistent(interpreter):
     finally:
         proc.kill()
         proc.wait()
+
+
+CODE_REUSE = os.path.join(os.path.dirname(__file__), "..", "targets", "code_reuse.py")
+REUSE_SECONDS = 2.0
+
+
+def test_code_objects_made_where_freed_ones_were_are_never_misnamed(interpreter, tmp_path):
+    """code_reuse.py makes generation after generation of `gen_K`, each code object where the
+    last one was freed. The cache keeps code objects by address; a header it trusted without proof
+    (a stale entry, or on 3.12/3.13.0 an epoch read in the wrong order) would name gen_K+1's frame
+    gen_K. Every sample may show only a generation between the one published before it and the
+    one published after it."""
+    import mmap
+    import struct
+
+    python = dict(supported_interpreters())[interpreter]
+    require(python, "CPython %s is not installed" % interpreter)
+    shared_path = tmp_path / "generation"
+    shared_path.write_bytes(b"\0" * 8)
+    proc = subprocess.Popen([python, CODE_REUSE, str(shared_path), "60"], stdout=subprocess.PIPE,
+                            universal_newlines=True)
+    with open(shared_path, "r+b") as f:
+        shared = mmap.mmap(f.fileno(), 8)
+    try:
+        assert proc.stdout.readline().startswith("ready")
+        while struct.unpack("<Q", shared[0:8])[0] < 5:
+            time.sleep(0.01)
+        session = _engine.Session(proc.pid)
+        session.set_os_info(False)
+        names = {}
+        seen = set()
+        deadline = time.monotonic() + REUSE_SECONDS
+        while time.monotonic() < deadline:
+            before = struct.unpack("<Q", shared[0:8])[0]
+            threads = session.sample()
+            after = struct.unpack("<Q", shared[0:8])[0]
+            for *_, frames in threads:
+                for function_id, line in frames:
+                    if function_id not in names:
+                        names[function_id] = session.function(function_id)[0]
+                    name = names[function_id]
+                    if name.startswith("gen_"):
+                        generation = int(name[4:])
+                        assert before <= generation <= after, (
+                            "a sample taken while generations %d..%d ran shows %s" % (before, after, name))
+                        seen.add(generation)
+        stats = session.stats()
+        print("%s: %d generations seen, %d stale cache entries, %d headers proved by the code epoch" % (
+            python, len(seen), stats["code_stale"], stats["code_epoch_hits"]))
+        assert len(seen) >= 50, "too few samples caught a generation running: the test proves nothing"
+        assert stats["code_stale"] > 0, "no code object was made where a cached one had been"
+        version = subprocess.run([python, "-c", "import sys; print(*sys.version_info[:3])"], capture_output=True,
+                                 text=True, check=True).stdout.split()
+        if version[:2] == ["3", "12"] and "/.pyenv/" in python or version == ["3", "13", "0"]:
+            # the code epoch is read on 3.12 with symbols (pyenv's builds keep them) and 3.13.0
+            assert stats["code_epoch_hits"] > 0
+    finally:
+        proc.kill()
+        proc.wait()
+        shared.close()
+
+
+RENAMED = os.path.join(os.path.dirname(__file__), "..", "targets", "renamed_in_place.py")
+
+
+def test_a_code_object_renamed_in_place_is_named_anew(interpreter):
+    """Deterministic companion of the test above for CPython <= 3.11, whose code objects carry
+    nothing unique: renamed_in_place.py rewrites the text of its running function's name in place,
+    so every field of the code object keeps its address. The next samples must show the new name."""
+    python = dict(supported_interpreters())[interpreter]
+    require(python, "CPython %s is not installed" % interpreter)
+    version = subprocess.run([python, "-c", "import sys; print(sys.version_info[1])"], capture_output=True,
+                             text=True, check=True).stdout.strip()
+    if int(version) >= 12:
+        import pytest
+
+        pytest.skip("3.12+ tell code objects apart by co_version, which an in-place rename keeps")
+    proc = subprocess.Popen([python, RENAMED], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            universal_newlines=True)
+    try:
+        assert proc.stdout.readline().startswith("ready")
+        session = _engine.Session(proc.pid)
+        session.set_os_info(False)
+
+        def shown_names():
+            found = set()
+            for *_, frames in session.sample():
+                for function_id, _line in frames:
+                    found.add(session.function(function_id)[0])
+            return found
+
+        deadline = time.monotonic() + 10
+        while "before_rename_0" not in shown_names():
+            assert time.monotonic() < deadline, "the target's function never showed up"
+        proc.stdin.write("rename\n")
+        proc.stdin.flush()
+        assert proc.stdout.readline().strip() == "renamed"
+        seen = set()
+        for _ in range(200):
+            seen |= shown_names()
+        assert "before_rename_0" not in seen, "a sample after the rename still shows the old name"
+        assert "after__rename_1" in seen
+    finally:
+        proc.kill()
+        proc.wait()
