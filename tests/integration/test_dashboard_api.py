@@ -130,7 +130,9 @@ def test_functions_table_self_and_total(recording):
     profile, _ = recording
     table = get(profile, "/api/functions", thread="MainThread")
     main_total = function_row(table, "main")[3]
-    assert main_total >= 0.99 * table["grand_total"]  # all but start-up and exit is in main()
+    # all but start-up (the interpreter's imports, ~50 ms of the 6 s; twice that on a slow
+    # moment of a shared VM) and exit is in main()
+    assert main_total >= 0.97 * table["grand_total"]
     run_phase = function_row(table, "run_phase")
     assert run_phase[2] < 0.05 * run_phase[3]  # run_phase itself only loops
     for name in ("fast", "slow"):
