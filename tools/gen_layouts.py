@@ -66,7 +66,8 @@ OFFSET_FIELDS = [
      ["fr_size", "fr_back", "fr_code", "fr_lasti", "fr_owner", "fr_is_entry"]),
     ("PyCodeObject", ["co_size", "co_filename", "co_name", "co_qualname", "co_firstlineno",
                       "co_linetable", "co_code_adaptive", "co_firsttraceable", "co_code",
-                      "co_ob_size", "co_version"]),
+                      "co_ob_size", "co_version", "co_framesize", "co_nlocalsplus", "co_stacksize",
+                      "co_flags"]),
     ("PyObject, PyBytesObject, PyASCIIObject", ["ob_type", "bytes_size", "bytes_sval",
                                                 "str_length", "str_state", "str_ascii_size",
                                                 "str_compact_size"]),
@@ -142,6 +143,10 @@ def probe_exprs(minor):
     e["co_code"] = f"offsetof({code}, co_code)" if minor <= 10 else None
     e["co_ob_size"] = f"offsetof({code}, ob_base.ob_size)" if minor >= 11 else None
     e["co_version"] = f"offsetof({code}, co_version)" if minor >= 12 else None
+    e["co_framesize"] = f"offsetof({code}, co_framesize)" if minor >= 12 else None
+    e["co_nlocalsplus"] = f"offsetof({code}, co_nlocalsplus)" if minor >= 11 else None
+    e["co_stacksize"] = f"offsetof({code}, co_stacksize)" if minor >= 11 else None
+    e["co_flags"] = f"offsetof({code}, co_flags)"
 
     e["ob_type"] = "offsetof(PyObject, ob_type)"
     e["bytes_size"] = "offsetof(PyBytesObject, ob_base.ob_size)"

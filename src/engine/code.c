@@ -98,6 +98,13 @@ int ls_code_header_parse(const struct ls_code_context *ctx, const uint8_t *raw, 
 	out->code_units = l->co_ob_size >= 0 ? (int64_t)ls_get_u64(raw, l->co_ob_size) : -1;
 	if (l->co_version > 0)
 		memcpy(&out->version, raw + l->co_version, sizeof(out->version));
+	int32_t words = 0;
+	if (l->co_framesize > 0)
+		words = ls_get_i32(raw, l->co_framesize);
+	else if (l->co_nlocalsplus > 0 && l->co_stacksize > 0 && l->fr_size > 0)
+		words = ls_get_i32(raw, l->co_nlocalsplus) + ls_get_i32(raw, l->co_stacksize) + (l->fr_size - 1) / 8;
+	out->frame_words = words > 0 && words < (1 << 20) ? (uint32_t)words : 0;
+	out->flags = l->co_flags > 0 ? ls_get_i32(raw, l->co_flags) : -1;
 	if (!out->filename || !out->name || !out->linetable || out->first_line < 0 ||
 	    (l->co_ob_size >= 0 && (out->code_units <= 0 || out->code_units > (1 << 24))))
 		return LS_ERR_TORN;
@@ -119,7 +126,7 @@ static int same_header(const struct ls_code_header *a, const struct ls_code_head
 	return a->type == b->type && a->filename == b->filename && a->name == b->name &&
 	       a->qualname == b->qualname && a->linetable == b->linetable && a->first_line == b->first_line &&
 	       a->first_traceable == b->first_traceable && a->code_units == b->code_units &&
-	       a->version == b->version && a->name_print == b->name_print;
+	       a->version == b->version && a->name_print == b->name_print && a->frame_words == b->frame_words && a->flags == b->flags;
 }
 
 static int intern_str(const struct ls_code_context *ctx, uint64_t addr, uint32_t *id)

@@ -28,6 +28,8 @@ struct ls_code_header {
 	int32_t first_traceable; /* -1 when the version has none */
 	int64_t code_units;      /* ob_size on 3.11+ (code units); -1 before */
 	uint32_t version;        /* 3.12+: co_version, unique per code object while non-zero; 0 = none */
+	uint32_t frame_words;    /* 3.11+: words its frames take on the data stack; 0 = unknown */
+	int32_t flags;           /* co_flags, or -1 when unknown */
 	/* where version cannot tell two code objects apart: the fingerprint of the name shown
 	 * (ls_pystr_fingerprint), set by the caller after a probe; 0 until then */
 	uint64_t name_print;

@@ -27,6 +27,8 @@
 #include "walker.h"
 
 #define CHUNK_FIRST_READ LS_CHUNK_FIRST_READ
+/* CO_GENERATOR | CO_COROUTINE | CO_ITERABLE_COROUTINE | CO_ASYNC_GENERATOR, the same from 3.8 on */
+#define CO_ANY_GENERATOR 0x3A0
 #define CHUNK_MAX_COUNT 4096
 #define FRAME_MAX_SIZE 512
 
@@ -144,6 +146,19 @@ static int frame_bytes(struct ls_walker *w, uint64_t addr, size_t size, uint8_t 
 
 /* --- step 2: the chain ----------------------------------------------------------------------- */
 
+/* The chunk copy that holds the frame at addr, or -1. */
+static int chunk_of(const struct ls_walker *w, uint64_t addr)
+{
+	int64_t data = w->ctx.target->layout.chunk_data;
+	for (size_t i = 0; i < w->nchunks; i++) {
+		const struct ls_chunk_copy *c = &w->chunks[i];
+		if (addr >= c->remote + (uint64_t)data && addr - c->remote < c->size)
+			return (int)i;
+	}
+	return -1;
+}
+
+
 /* 1 if addr was already visited in this walk (a cycle), else remembers it. The slots used are
  * listed in w->visited_used so that clearing costs the depth, not the set's size. */
 static int seen(struct ls_walker *w, size_t depth, uint64_t addr)
@@ -189,6 +204,7 @@ static int chain(struct ls_walker *w, uint64_t frame, size_t *count, int *trunca
 	size_t n = 0, visited = 0;
 	int rc = 0;
 	int last_owner = -1; /* 3.11+: the owner of the last frame visited */
+	uint8_t skipped = 0; /* a shim on the data stack was skipped since the last frame kept */
 	w->npages = 0; /* pages read by an earlier walk are stale */
 	while (frame) {
 		if (visited >= LS_MAX_DEPTH) {
@@ -215,6 +231,7 @@ static int chain(struct ls_walker *w, uint64_t frame, size_t *count, int *trunca
 			if (l->owner_skip_min && owner >= l->owner_skip_min) {
 				if (owner > l->owner_skip_min + 1)
 					goto torn; /* not an owner CPython has */
+				skipped |= chunk_of(w, frame) >= 0; /* a shim on the data stack (3.13's __init__ calls) */
 				frame = previous;
 				continue;
 			}
@@ -227,6 +244,8 @@ static int chain(struct ls_walker *w, uint64_t frame, size_t *count, int *trunca
 		if (!raw.code || raw.code % 8)
 			goto torn;
 		raw.addr = frame;
+		raw.after_skip = skipped;
+		skipped = 0;
 		if (reserve((void **)&w->raw, &w->raw_cap, n + 1, sizeof(*w->raw))) {
 			rc = LS_ERR_NOMEM;
 			goto out;
@@ -458,6 +477,50 @@ static int print_names(struct ls_walker *w, size_t ncodes)
 	return 0;
 }
 
+/* 3.11+: how many frames from the top of raw[0..n) to drop because the chain is spliced. CPython
+ * pushes a frame where the frame below it on the data stack ends (that frame + its co_framesize
+ * words); generators' frames live in the generator and C-stack shims on the C stack, neither takes
+ * data-stack space. So each frame in a chunk must start exactly where the next frame down the chain
+ * that is in the same chunk ends, unless a shim on the data stack lies between (3.13's __init__
+ * calls). They do not when the chunk was copied while the thread returned below some frame and
+ * called again: the stale frames above then hang off a new frame of another size (e.g.
+ * `randint > rec`). Nor can a frame of a generator's code that the thread owns lie below another:
+ * the thread owns it only while it makes the generator (RETURN_GENERATOR), at the top; below
+ * something it is the stale bytes of that moment. The frames above the lowest such link are
+ * dropped: the rest was the thread's stack. */
+static size_t spliced_top(struct ls_walker *w, size_t n, size_t ncodes)
+{
+	if (w->ctx.target->layout.frame_kind == LS_FRAME_OBJECT || w->nchunks == 0 || n < 2)
+		return 0;
+	size_t below = 0; /* the last frame in a chunk, from the bottom */
+	int below_chunk = -1;
+	uint8_t gap = 0; /* a data-stack shim lies between it and the frame looked at */
+	for (size_t i = n; i-- > 0;) {
+		const struct ls_raw_frame *f = &w->raw[i];
+		if (i > 0 && !f->is_generator) {
+			size_t c = index_of(w->code_addrs, ncodes, f->code);
+			if (c < ncodes && !w->code_status[c] && w->code_headers[c].flags > 0 &&
+			    (w->code_headers[c].flags & CO_ANY_GENERATOR))
+				return i + 1;
+		}
+		int k = f->is_generator ? -1 : chunk_of(w, f->addr);
+		if (k >= 0 && k == below_chunk && !gap) {
+			size_t c = index_of(w->code_addrs, ncodes, w->raw[below].code);
+			if (c < ncodes && !w->code_status[c] && w->code_headers[c].frame_words &&
+			    f->addr != w->raw[below].addr + 8ull * w->code_headers[c].frame_words)
+				return i + 1;
+		}
+		if (k >= 0) {
+			below = i;
+			below_chunk = k;
+			gap = f->after_skip;
+		} else {
+			gap |= f->after_skip;
+		}
+	}
+	return 0;
+}
+
 static int position_of(const struct ls_layout *l, const struct ls_raw_frame *raw, const struct ls_code_header *h,
 		       int64_t *pos)
 {
@@ -502,6 +565,11 @@ static int resolve(struct ls_walker *w, size_t n, struct ls_sample *sample, size
 	rc = print_names(w, ncodes);
 	if (rc)
 		return rc;
+	size_t drop = spliced_top(w, n, ncodes);
+	if (drop) {
+		memmove(w->raw, w->raw + drop, (n - drop) * sizeof(*w->raw));
+		n -= drop;
+	}
 	/* deep recursion repeats one code object, often at one position: the previous frame's
 	 * resolution is reused for the same code (entry stays valid until the next resolve) */
 	const struct ls_code_entry *entry = NULL;
@@ -543,7 +611,7 @@ static int resolve(struct ls_walker *w, size_t n, struct ls_sample *sample, size
 		sample->frames[sample->nframes++] = (struct ls_frame){entry->function_id, line};
 		*resolved = i + 1;
 	}
-	return 0;
+	return drop ? LS_ERR_TORN : 0; /* a spliced top: the thread is read again, or kept partial */
 }
 
 int ls_frames_walk(struct ls_walker *w, const struct ls_stack_start *start, int keep_partial,

@@ -71,6 +71,10 @@ struct ls_layout {
 		co_code_adaptive, co_firsttraceable, co_code, co_ob_size;
 	int32_t co_version; /* 3.12+: the code object's number, unique while the count has not
 			     * wrapped to 0 (code.c: the header identity); -1 or 0 = none */
+	/* the size of the code's frame on the data stack: co_framesize words (3.12+), or (3.11)
+	 * co_nlocalsplus + co_stacksize + the frame's own words (frames.c: contiguity) */
+	int32_t co_framesize, co_nlocalsplus, co_stacksize;
+	int32_t co_flags; /* CO_GENERATOR and friends (frames.c: a thread-owned generator frame) */
 	/* PyObject, PyBytesObject, PyUnicodeObject */
 	int32_t ob_type, bytes_size, bytes_sval, str_length, str_state, str_ascii_size, str_compact_size;
 };

@@ -40,7 +40,8 @@ static const struct ls_layout ls_layout_rows[] = {
 		/* PyCodeObject */
 		.co_size = 176, .co_filename = 104, .co_name = 112, .co_qualname = -1,
 		.co_firstlineno = 40, .co_linetable = 120, .co_code_adaptive = -1, .co_firsttraceable = -1,
-		.co_code = 48, .co_ob_size = -1, .co_version = -1,
+		.co_code = 48, .co_ob_size = -1, .co_version = -1, .co_framesize = -1,
+		.co_nlocalsplus = -1, .co_stacksize = -1, .co_flags = 36,
 		/* PyObject, PyBytesObject, PyASCIIObject */
 		.ob_type = 8, .bytes_size = 16, .bytes_sval = 32, .str_length = 16,
 		.str_state = 32, .str_ascii_size = 48, .str_compact_size = 72,
@@ -74,7 +75,8 @@ static const struct ls_layout ls_layout_rows[] = {
 		/* PyCodeObject */
 		.co_size = 176, .co_filename = 104, .co_name = 112, .co_qualname = -1,
 		.co_firstlineno = 40, .co_linetable = 120, .co_code_adaptive = -1, .co_firsttraceable = -1,
-		.co_code = 48, .co_ob_size = -1, .co_version = -1,
+		.co_code = 48, .co_ob_size = -1, .co_version = -1, .co_framesize = -1,
+		.co_nlocalsplus = -1, .co_stacksize = -1, .co_flags = 36,
 		/* PyObject, PyBytesObject, PyASCIIObject */
 		.ob_type = 8, .bytes_size = 16, .bytes_sval = 32, .str_length = 16,
 		.str_state = 32, .str_ascii_size = 48, .str_compact_size = 72,
@@ -108,7 +110,8 @@ static const struct ls_layout ls_layout_rows[] = {
 		/* PyCodeObject */
 		.co_size = 176, .co_filename = 104, .co_name = 112, .co_qualname = -1,
 		.co_firstlineno = 40, .co_linetable = 120, .co_code_adaptive = -1, .co_firsttraceable = -1,
-		.co_code = 48, .co_ob_size = -1, .co_version = -1,
+		.co_code = 48, .co_ob_size = -1, .co_version = -1, .co_framesize = -1,
+		.co_nlocalsplus = -1, .co_stacksize = -1, .co_flags = 36,
 		/* PyObject, PyBytesObject, PyASCIIObject */
 		.ob_type = 8, .bytes_size = 16, .bytes_sval = 32, .str_length = 16,
 		.str_state = 32, .str_ascii_size = 48, .str_compact_size = 72,
@@ -142,7 +145,8 @@ static const struct ls_layout ls_layout_rows[] = {
 		/* PyCodeObject */
 		.co_size = 192, .co_filename = 112, .co_name = 120, .co_qualname = 128,
 		.co_firstlineno = 72, .co_linetable = 136, .co_code_adaptive = 184, .co_firsttraceable = 168,
-		.co_code = -1, .co_ob_size = 16, .co_version = -1,
+		.co_code = -1, .co_ob_size = 16, .co_version = -1, .co_framesize = -1,
+		.co_nlocalsplus = 76, .co_stacksize = 68, .co_flags = 48,
 		/* PyObject, PyBytesObject, PyASCIIObject */
 		.ob_type = 8, .bytes_size = 16, .bytes_sval = 32, .str_length = 16,
 		.str_state = 32, .str_ascii_size = 48, .str_compact_size = 72,
@@ -176,7 +180,8 @@ static const struct ls_layout ls_layout_rows[] = {
 		/* PyCodeObject */
 		.co_size = 200, .co_filename = 112, .co_name = 120, .co_qualname = 128,
 		.co_firstlineno = 68, .co_linetable = 136, .co_code_adaptive = 192, .co_firsttraceable = 176,
-		.co_code = -1, .co_ob_size = 16, .co_version = 92,
+		.co_code = -1, .co_ob_size = 16, .co_version = 92, .co_framesize = 76,
+		.co_nlocalsplus = 72, .co_stacksize = 64, .co_flags = 48,
 		/* PyObject, PyBytesObject, PyASCIIObject */
 		.ob_type = 8, .bytes_size = 16, .bytes_sval = 32, .str_length = 16,
 		.str_state = 32, .str_ascii_size = 40, .str_compact_size = 56,
@@ -210,7 +215,8 @@ static const struct ls_layout ls_layout_rows[] = {
 		/* PyCodeObject */
 		.co_size = 208, .co_filename = 112, .co_name = 120, .co_qualname = 128,
 		.co_firstlineno = 68, .co_linetable = 136, .co_code_adaptive = 200, .co_firsttraceable = 184,
-		.co_code = -1, .co_ob_size = 16, .co_version = 92,
+		.co_code = -1, .co_ob_size = 16, .co_version = 92, .co_framesize = 76,
+		.co_nlocalsplus = 72, .co_stacksize = 64, .co_flags = 48,
 		/* PyObject, PyBytesObject, PyASCIIObject */
 		.ob_type = 8, .bytes_size = 16, .bytes_sval = 32, .str_length = 16,
 		.str_state = 32, .str_ascii_size = 40, .str_compact_size = 56,

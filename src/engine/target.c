@@ -169,12 +169,17 @@ static int choose_from_debug_offsets(struct ls_proc *proc, struct ls_target *t, 
 	if (rc)
 		return rc;
 	ls_layout_set_version_rules(&t->layout, t->facts.hexversion);
-	/* _co_firsttraceable is not among the debug offsets: take it from our own table for this
-	 * minor version, but only when the code object is laid out as that table says */
+	/* _co_firsttraceable, co_version and co_framesize are not among the debug offsets: take them
+	 * from our own table for this minor version, but only when the code object is laid out as
+	 * that table says */
 	const struct ls_layout *known = ls_layout_builtin((int)((t->facts.hexversion >> 16) & 0xff));
 	if (known && known->co_size == t->layout.co_size && known->co_code_adaptive == t->layout.co_code_adaptive &&
-	    known->co_linetable == t->layout.co_linetable)
+	    known->co_linetable == t->layout.co_linetable) {
 		t->layout.co_firsttraceable = known->co_firsttraceable;
+		t->layout.co_version = known->co_version;
+		t->layout.co_framesize = known->co_framesize;
+		t->layout.co_flags = known->co_flags;
+	}
 	return 0;
 }
 

@@ -57,6 +57,7 @@ struct ls_raw_frame {
 	uint64_t code;    /* remote code object */
 	uint64_t instr;   /* 3.11+: instruction pointer; <=3.10: f_lasti as read (int) */
 	uint8_t is_generator;
+	uint8_t after_skip;       /* a shim on the data stack lies between this one and the one above it */
 };
 
 struct ls_walker {
