@@ -270,8 +270,12 @@ out:
  * current top frame, and each frame's f_back and f_code. f_back is a strong reference, so if every
  * link and code object still holds and the current top is one of our frames F_j, then F_j..F_n is
  * exactly the thread's stack now: frames above F_j returned during the walk and are dropped, and
- * F_j's instruction offset is read again. *n receives the frames kept (the first *dropped of
- * w->raw are gone). Any other outcome is LS_ERR_TORN. */
+ * F_j's instruction offset is read again. When the thread went deeper instead (its current top is
+ * not among our frames), the chain is kept whole if every link still holds and it ends at the
+ * thread's own outermost frame (known from an earlier whole walk): then every frame of it leads to
+ * this thread's base, so none is another thread's, and it is the stack the thread had when the walk
+ * began (F_0 was its top then). *n receives the frames kept (the first *dropped of w->raw are
+ * gone). Any other outcome is LS_ERR_TORN. */
 static int recheck_chain(struct ls_walker *w, const struct ls_stack_start *start, size_t *n, size_t *dropped,
 			 int truncated)
 {
@@ -300,8 +304,13 @@ static int recheck_chain(struct ls_walker *w, const struct ls_stack_start *start
 			break;
 		}
 	}
-	if (w->recheck_status[0] || j == count)
-		return LS_ERR_TORN; /* the thread is now somewhere our chain does not reach */
+	if (w->recheck_status[0])
+		return LS_ERR_TORN;
+	if (j == count) { /* the thread is now somewhere our chain does not reach */
+		if (truncated || !start->known_base || w->raw[count - 1].addr != start->known_base)
+			return LS_ERR_TORN;
+		j = 0; /* deeper than our top, if every link holds: checked below */
+	}
 	for (size_t i = j; i < count; i++) {
 		uint64_t want_back = i + 1 < count ? w->raw[i + 1].addr : 0;
 		if (w->recheck_status[i + 1] || links[2 * i + 1] != w->raw[i].code ||

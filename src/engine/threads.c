@@ -499,6 +499,8 @@ static int stack_start(struct ls_walker *w, uint64_t tstate, const uint8_t *ts, 
 	out->first_chunk = pf && pf->chunk_ok ? pf->chunk : NULL;
 	out->first_chunk_len = pf && pf->chunk_ok ? pf->chunk_len : 0;
 	out->top_frame_at = tstate + (uint64_t)l->ts_frame;
+	size_t b = (size_t)((tstate >> 4) % LS_BASE_MAP);
+	out->known_base = w->base_map[b].tstate == tstate ? w->base_map[b].base : 0;
 	if (l->frame_kind == LS_FRAME_VIA_CFRAME && out->top_frame) {
 		uint64_t cframe = out->top_frame;
 		out->top_frame = 0;
@@ -626,8 +628,14 @@ static int walk_thread(struct ls_walker *w, uint64_t tstate, uint8_t *ts, const 
 			rc = stack_start(w, tstate, ts, attempt == 0 ? pf : NULL, &start);
 		if (!rc)
 			rc = ls_frames_walk(w, &start, last, sample, &th->nframes, &th->flags, &th->base_frame);
-		if (rc == 0)
+		if (rc == 0) {
+			if (l->frame_kind == LS_FRAME_OBJECT && th->base_frame) {
+				size_t b = (size_t)((tstate >> 4) % LS_BASE_MAP);
+				w->base_map[b].tstate = tstate;
+				w->base_map[b].base = th->base_frame;
+			}
 			return 0;
+		}
 		if (!ls_error_is_recoverable(rc))
 			return rc;
 		if (last) {

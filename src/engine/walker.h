@@ -29,6 +29,7 @@ struct ls_chunk_copy {
 #define LS_SPEC_BYTES (256u * 1024)     /* ... and their bytes, at most */
 #define LS_SPEC_KEEP 8                  /* samples a range stays predicted after walks stop reading it */
 #define LS_CODE_MEMO 64                 /* code headers shared between the threads of one sample */
+#define LS_BASE_MAP 1024                /* <=3.10: threads whose outermost frame is remembered */
 #define LS_CODE_MEMO_NS 2000000ull      /* ... for at most 2 ms after the first was read */
 
 /* A thread's stack start, read in the sample's batch (see threads.c prefetch_stacks). */
@@ -70,6 +71,11 @@ struct ls_walker {
 	size_t spec_count;          /* its thread states, in w->tstate_addrs */
 	uint64_t spec_gil;          /* 3.12: the _gil_runtime_state the interpreter points to */
 	uint64_t spec_hits;
+	/* <=3.10: each thread's outermost frame (by thread state address, direct-mapped; a collision
+	 * only forgets one), from its last whole walk (frames.c recheck_chain) */
+	struct {
+		uint64_t tstate, base;
+	} base_map[LS_BASE_MAP];
 	struct ls_prefetch prefetch[LS_PREFETCH_THREADS];
 	/* the ranges this sample's first batch read for the walks (from what the previous sample's
 	 * walks read), served by ls_walker_read while spec_serve is set; and what this sample's walks
@@ -150,6 +156,7 @@ struct ls_stack_start {
 	size_t first_chunk_len;
 	uint64_t datastack_top;      /* 3.11+: the first free slot in the newest chunk, 0 if unknown */
 	uint64_t top_frame_at; /* <=3.10: where the thread state keeps top_frame, to re-check the chain */
+	uint64_t known_base;   /* <=3.10: the thread's outermost frame as its last whole walk found it, or 0 */
 };
 
 /* Walk one thread's frames into sample->frames (innermost first), appending; sets *nframes and
