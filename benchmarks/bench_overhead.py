@@ -143,6 +143,25 @@ class Output:
         return False
 
 
+def attach(contender, command, out):
+    """Start a profiler (command) on its target and wait until it samples: loopscope once its
+    profile file out.lsp has been written, py-spy once it printed "Sampling process". Returns
+    (Popen, Output of py-spy's lines or None)."""
+    if contender.startswith("loopscope"):
+        prof = subprocess.Popen(command)
+        deadline = time.monotonic() + ATTACH_TIMEOUT_S
+        while not (os.path.exists(out + ".lsp") and os.path.getsize(out + ".lsp") > 0):
+            if time.monotonic() > deadline or prof.poll() is not None:
+                raise RuntimeError("loopscope did not attach: %s" % " ".join(command))
+            time.sleep(0.01)
+        return prof, None
+    prof = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    output = Output(prof.stdout)
+    if not output.wait_for("Sampling process", ATTACH_TIMEOUT_S):
+        raise RuntimeError("py-spy did not attach: %s\n%s" % (" ".join(command), "\n".join(output.lines)))
+    return prof, output
+
+
 def one_run(workload, contender, args, pyspy, workdir, label):
     script = os.path.join(harness.HERE, workload + ".py")
     target = harness.start_target([args.python, script, "--scale", str(args.scale)], stdin=subprocess.PIPE)
@@ -151,18 +170,7 @@ def one_run(workload, contender, args, pyspy, workdir, label):
     prof = prof_out = None
     try:
         if command:
-            if contender.startswith("loopscope"):
-                prof = subprocess.Popen(command)
-                deadline = time.monotonic() + ATTACH_TIMEOUT_S
-                while not (os.path.exists(out + ".lsp") and os.path.getsize(out + ".lsp") > 0):
-                    if time.monotonic() > deadline or prof.poll() is not None:
-                        raise RuntimeError("loopscope did not attach: %s" % " ".join(command))
-                    time.sleep(0.01)
-            else:
-                prof = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-                prof_out = Output(prof.stdout)
-                if not prof_out.wait_for("Sampling process", ATTACH_TIMEOUT_S):
-                    raise RuntimeError("py-spy did not attach: %s\n%s" % (" ".join(command), "\n".join(prof_out.lines)))
+            prof, prof_out = attach(contender, command, out)
         time.sleep(SETTLE_S)
         cpu0 = tasks_cpu_ns(prof.pid) if prof else {}
         target.stdin.write("go\n")
@@ -273,26 +281,16 @@ def start_paired_contender(c, target_pid, out, pyspy, outputs):
     if c == "null":
         return subprocess.Popen(["sleep", "1000000"]), ["sleep", "1000000"]
     command = profiler_command(c, target_pid, out, pyspy)
-    if c.startswith("loopscope"):
-        prof = subprocess.Popen(command)
-        deadline = time.monotonic() + ATTACH_TIMEOUT_S
-        while not (os.path.exists(out + ".lsp") and os.path.getsize(out + ".lsp") > 0):
-            if time.monotonic() > deadline or prof.poll() is not None:
-                raise RuntimeError("loopscope did not attach: %s" % " ".join(command))
-            time.sleep(0.01)
+    prof, output = attach(c, command, out)
+    if output:
+        outputs.append(output)
+    else:
         time.sleep(0.2)
-        return prof, command
-    prof = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    output = Output(prof.stdout)
-    outputs.append(output)
-    if not output.wait_for("Sampling process", ATTACH_TIMEOUT_S):
-        raise RuntimeError("py-spy did not attach: %s" % " ".join(command))
     return prof, command
 
 
 def paired_workload(workload, args, pyspy, workdir, rng):
     """Every pair of slices of one workload: [{contender, on, off, ratio, fast_ratio, ...}]."""
-    import mmap
     import signal
 
     path = os.path.join(workdir, workload + ".counters")
@@ -300,10 +298,7 @@ def paired_workload(workload, args, pyspy, workdir, rng):
         f.write(b"\0" * protocol.FILE_BYTES)
     script = os.path.join(harness.HERE, workload + ".py")
     target = harness.start_target([args.python, script, "--stream", path])
-    f = open(path, "r+b")
-    mapped = mmap.mmap(f.fileno(), protocol.FILE_BYTES)
-    view = memoryview(mapped).cast("Q")
-    slots, ring = view[:protocol.SLOTS], view[protocol.SLOTS:]
+    slots, ring = protocol.map_counters(path)
     contenders = [c for c in PAIRED_CONTENDERS if pyspy or not c.startswith("py-spy")]
     profs, outputs = {}, []
     pairs = []
@@ -347,9 +342,7 @@ def paired_workload(workload, args, pyspy, workdir, rng):
             profs["null"][0].kill()
         for prof, _ in profs.values():
             harness.wait_rusage(prof, 20)
-        del slots, ring, view
-        mapped.close()
-        f.close()
+        del slots, ring
     templates = {}
     for c, (_, command) in profs.items():
         templates[c] = [("PID" if part == str(target.pid) else
