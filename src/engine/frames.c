@@ -98,27 +98,71 @@ static int copy_chunks(struct ls_walker *w, const struct ls_stack_start *start)
 	return 0;
 }
 
-/* <=3.10: frame objects are read through a small cache of 4 KiB pages that lives for one walk:
- * frames allocated one after another share pages, so a deep stack costs a fraction of one read
- * per frame - and a shorter walk gives a running thread less time to change its stack under us. */
+/* <=3.10: frame objects are read through a small cache of 4 KiB pages that lives for one walk
+ * attempt: frames allocated one after another share pages, so a deep stack costs a fraction of one
+ * read per frame - and a shorter walk gives a running thread less time to change its stack under
+ * us. The pages are predicted like every other range a walk reads: the next sample's first batch
+ * reads them with the thread states, so a thread whose frames stay on the same pages is walked
+ * without a read of its own (ls_walker_batch_bytes). */
 static int page_bytes(struct ls_walker *w, uint64_t addr, size_t size, const uint8_t **out)
 {
 	uint64_t page = addr & ~(uint64_t)(LS_PAGE_SIZE - 1);
+	if (page == 0)
+		return LS_ERR_TORN; /* no frame lives in the first page */
 	if (addr - page + size > LS_PAGE_SIZE)
 		return LS_ERR_READ; /* crosses a page: the caller reads it directly */
 	for (size_t i = 0; i < w->npages; i++) {
 		if (w->page_addrs[i] == page) {
-			*out = w->pages + i * LS_PAGE_SIZE + (addr - page);
+			*out = w->page_at[i] + (addr - page);
 			return 0;
 		}
 	}
 	size_t slot = w->npages < LS_PAGE_CACHE ? w->npages++ : (w->page_next++ % LS_PAGE_CACHE);
 	w->page_addrs[slot] = 0;
-	int rc = ls_proc_read(w->ctx.proc, page, w->pages + slot * LS_PAGE_SIZE, LS_PAGE_SIZE);
+	const uint8_t *have = ls_walker_batch_bytes(w, page, LS_PAGE_SIZE);
+	if (!have) {
+		uint8_t *dst = w->pages + slot * LS_PAGE_SIZE;
+		int rc = ls_proc_read(w->ctx.proc, page, dst, LS_PAGE_SIZE);
+		if (rc)
+			return rc;
+		have = dst;
+	}
+	w->page_addrs[slot] = page;
+	w->page_at[slot] = have;
+	*out = have + (addr - page);
+	return 0;
+}
+
+int ls_frames_reread_start(struct ls_walker *w, uint64_t tstate, uint8_t *ts, size_t ts_size)
+{
+	struct ls_remote_iov iov[1 + LS_REREAD_PAGES];
+	int status[1 + LS_REREAD_PAGES];
+	size_t np = 0;
+	iov[0] = (struct ls_remote_iov){tstate, ts, ts_size};
+	/* the pages of the last attempt's frames, top first (not those it wandered into after its
+	 * chain went wrong: it stopped there) */
+	for (size_t i = 0; i < w->nraw && np < LS_REREAD_PAGES; i++) {
+		uint64_t page = w->raw[i].addr & ~(uint64_t)(LS_PAGE_SIZE - 1);
+		size_t k = 0;
+		while (k < np && w->page_addrs[k] != page)
+			k++;
+		if (k < np || page == 0)
+			continue;
+		w->page_addrs[np] = page;
+		w->page_at[np] = w->pages + np * LS_PAGE_SIZE;
+		iov[1 + np] = (struct ls_remote_iov){page, w->pages + np * LS_PAGE_SIZE, LS_PAGE_SIZE};
+		np++;
+	}
+	w->npages = np;
+	w->page_next = 0;
+	int rc = ls_proc_readv(w->ctx.proc, iov, 1 + np, status);
 	if (rc)
 		return rc;
-	w->page_addrs[slot] = page;
-	*out = w->pages + slot * LS_PAGE_SIZE + (addr - page);
+	if (status[0])
+		return status[0];
+	for (size_t i = 0; i < np; i++)
+		if (status[1 + i])
+			w->page_addrs[i] = 0; /* freed meanwhile: read again if a frame is there */
 	return 0;
 }
 
@@ -205,7 +249,6 @@ static int chain(struct ls_walker *w, uint64_t frame, size_t *count, int *trunca
 	int rc = 0;
 	int last_owner = -1; /* 3.11+: the owner of the last frame visited */
 	uint8_t skipped = 0; /* a shim on the data stack was skipped since the last frame kept */
-	w->npages = 0; /* pages read by an earlier walk are stale */
 	while (frame) {
 		if (visited >= LS_MAX_DEPTH) {
 			*truncated = 1;
@@ -261,6 +304,7 @@ torn:
 out:
 	forget_visited(w, visited);
 	*count = n;
+	w->nraw = objects ? n : 0; /* what a retry reads again with the thread state */
 	return rc;
 }
 
@@ -557,8 +601,24 @@ static int position_of(const struct ls_layout *l, const struct ls_raw_frame *raw
 	return LS_ERR_TORN;
 }
 
-/* Resolve raw[0..n) into sample frames. Stops at the first bad frame: *resolved tells how many. */
-static int resolve(struct ls_walker *w, size_t n, struct ls_sample *sample, size_t *resolved)
+/* <=3.10: whether a whole chain raw[0..n) ends at a frame of generator code, which a thread's
+ * stack never does: a generator's frame has an f_back only while it runs. Its f_back was NULL
+ * when we read it because the generator had yielded (or was just made) meanwhile: the chain is
+ * the top of a stack cut short, which must neither pass as whole nor become the thread's known
+ * base (recheck_chain). 3.11+ tells the same by the frame's owner (base_frame). A generator
+ * driven from C by a thread with no Python frame below it is flagged torn by this rule too. */
+static int ends_in_generator(const struct ls_walker *w, size_t n, size_t ncodes)
+{
+	if (w->ctx.target->layout.frame_kind != LS_FRAME_OBJECT || n == 0)
+		return 0;
+	size_t c = index_of(w->code_addrs, ncodes, w->raw[n - 1].code);
+	return c < ncodes && !w->code_status[c] && w->code_headers[c].flags > 0 &&
+	       (w->code_headers[c].flags & CO_ANY_GENERATOR);
+}
+
+/* Resolve raw[0..n) into sample frames (whole: the chain reached its end, not the depth limit).
+ * Stops at the first bad frame: *resolved tells how many. */
+static int resolve(struct ls_walker *w, size_t n, int whole, struct ls_sample *sample, size_t *resolved)
 {
 	const struct ls_layout *l = &w->ctx.target->layout;
 	size_t ncodes;
@@ -574,6 +634,7 @@ static int resolve(struct ls_walker *w, size_t n, struct ls_sample *sample, size
 	rc = print_names(w, ncodes);
 	if (rc)
 		return rc;
+	int cut = whole && ends_in_generator(w, n, ncodes);
 	size_t drop = spliced_top(w, n, ncodes);
 	if (drop) {
 		memmove(w->raw, w->raw + drop, (n - drop) * sizeof(*w->raw));
@@ -620,7 +681,7 @@ static int resolve(struct ls_walker *w, size_t n, struct ls_sample *sample, size
 		sample->frames[sample->nframes++] = (struct ls_frame){entry->function_id, line};
 		*resolved = i + 1;
 	}
-	return drop ? LS_ERR_TORN : 0; /* a spliced top: the thread is read again, or kept partial */
+	return drop || cut ? LS_ERR_TORN : 0; /* the thread is read again, or kept partial */
 }
 
 int ls_frames_walk(struct ls_walker *w, const struct ls_stack_start *start, int keep_partial,
@@ -652,7 +713,7 @@ int ls_frames_walk(struct ls_walker *w, const struct ls_stack_start *start, int 
 		if (rc)
 			return rc;
 	}
-	int rc2 = resolve(w, n, sample, &resolved);
+	int rc2 = resolve(w, n, !truncated, sample, &resolved);
 	if (rc2 && (!keep_partial || !ls_error_is_recoverable(rc2))) {
 		sample->nframes = first;
 		return rc2;

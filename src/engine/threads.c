@@ -60,8 +60,8 @@ static void want_add(struct ls_walker *w, size_t slot, uint64_t addr, size_t len
 /* Remember that a walk read [addr, addr + len) for the next sample's first batch. */
 static void spec_want(struct ls_walker *w, uint64_t addr, size_t len)
 {
-	if (len == 0 || len > LS_SPEC_BYTES || w->ctx.target->layout.frame_kind == LS_FRAME_OBJECT)
-		return; /* <=3.10 frames are read page by page, afresh: nothing may be older than them */
+	if (len == 0 || len > LS_SPEC_BYTES)
+		return;
 	size_t slot = want_slot(w, addr);
 	if (!w->spec_want_index[slot]) {
 		want_add(w, slot, addr, len, 0);
@@ -113,6 +113,15 @@ static const uint8_t *spec_find(struct ls_walker *w, uint64_t addr, size_t len)
 		}
 	}
 	return NULL;
+}
+
+const uint8_t *ls_walker_batch_bytes(struct ls_walker *w, uint64_t addr, size_t len)
+{
+	spec_want(w, addr, len);
+	const uint8_t *have = spec_find(w, addr, len);
+	if (!have)
+		w->spec_serve = 0;
+	return have;
 }
 
 int ls_walker_read(struct ls_walker *w, uint64_t addr, void *dst, size_t len, size_t predict)
@@ -463,8 +472,8 @@ static int64_t native_tid(struct ls_walker *w, const uint8_t *ts, uint64_t threa
 	}
 	if (w->pthread_tid_offset < 0 || !thread_id)
 		return -1;
-	int32_t tid;
-	if (ls_proc_read(w->ctx.proc, thread_id + (uint64_t)w->pthread_tid_offset, &tid, 4))
+	int32_t tid; /* fixed for the thread's life: read in the sample's batch once predicted */
+	if (ls_walker_read(w, thread_id + (uint64_t)w->pthread_tid_offset, &tid, 4, 4))
 		return -1;
 	return tid > 0 ? tid : -1;
 }
@@ -615,13 +624,17 @@ static int walk_thread(struct ls_walker *w, uint64_t tstate, uint8_t *ts, const 
 		/* the first batch serves a thread's first attempt only while everything it read came from
 		 * there: bytes that something older points to must not be older (a retry reads the
 		 * thread state again; a read the batch missed makes the rest fresh too) */
-		w->spec_serve = attempt == 0 && pf && pf->from_batch;
-		if (attempt > 0) {
+		if (attempt == 0) {
+			/* <=3.10 has no prefetch: its thread state is of the batch when the batch was read */
+			w->spec_serve = pf ? pf->from_batch : w->nspec_ranges > 0;
+			w->npages = 0; /* pages an earlier walk read are not of this moment */
+		} else {
+			w->spec_serve = 0;
 			sample->retried_threads += attempt == 1;
 			sample->nframes = th->first_frame; /* drop the previous attempt's frames */
 			th->nframes = 0;
 			th->flags &= ~(uint32_t)LS_THREAD_TRUNCATED;
-			rc = ls_proc_read(w->ctx.proc, tstate, ts, (size_t)l->ts_size);
+			rc = ls_frames_reread_start(w, tstate, ts, (size_t)l->ts_size);
 		}
 		struct ls_stack_start start = {0};
 		if (!rc)

@@ -24,6 +24,7 @@ struct ls_chunk_copy {
 #define LS_SPEC_THREADS 1024            /* thread lists read speculatively in one batch */
 #define LS_PAGE_SIZE 4096u
 #define LS_PAGE_CACHE 64u               /* pages cached during one <=3.10 frame walk */
+#define LS_REREAD_PAGES 32u             /* ... of which a retry reads again with the thread state */
 #define LS_SPEC_RANGES 160              /* ranges one sample predicts for the next one's first batch */
 #define LS_SPEC_HASH 512                /* slots of the index of spec_want by address (> 2 x ranges) */
 #define LS_SPEC_BYTES (256u * 1024)     /* ... and their bytes, at most */
@@ -98,8 +99,10 @@ struct ls_walker {
 
 	/* scratch, reused */
 	uint8_t *pages;             /* LS_PAGE_CACHE pages of the current <=3.10 walk */
-	uint64_t page_addrs[LS_PAGE_CACHE];
+	uint64_t page_addrs[LS_PAGE_CACHE]; /* 0: an empty slot */
+	const uint8_t *page_at[LS_PAGE_CACHE]; /* each one's bytes: in pages, or in the sample's batch */
 	size_t npages, page_next;
+	size_t nraw;                /* <=3.10: frames the last chain put in raw (their pages are re-read) */
 	uint64_t *tstate_addrs;     /* the thread states of the interpreter being walked */
 	uint8_t *tstate_bytes;      /* ... read whole, ts_size each */
 	size_t tstate_cap;
@@ -175,6 +178,18 @@ int ls_frames_walk(struct ls_walker *w, const struct ls_stack_start *start, int 
 int ls_walker_read(struct ls_walker *w, uint64_t addr, void *dst, size_t len, size_t predict);
 /* The same for n ranges: those the batch holds are copied, the others read in one call. */
 int ls_walker_readv(struct ls_walker *w, const struct ls_remote_iov *iov, size_t n, int *status);
+
+/* Before a thread's next attempt: read its thread state (ts_size bytes into ts) again, and on
+ * <=3.10 the pages the last attempt read frames from, in one call, the thread state first (a
+ * frame is never read before what points to it). A thread whose stack moves all the time is
+ * then walked from one moment rather than from reads spread over the walk. Pages that cannot be
+ * read are dropped from the page cache. */
+int ls_frames_reread_start(struct ls_walker *w, uint64_t tstate, uint8_t *ts, size_t ts_size);
+
+/* The sample's first-batch copy of [addr, addr + len) for a walk that needs it, remembered for the
+ * next sample as ls_walker_read does; NULL when the batch does not hold it (or may not serve):
+ * the caller reads it itself, and the batch serves no more of this attempt. */
+const uint8_t *ls_walker_batch_bytes(struct ls_walker *w, uint64_t addr, size_t len);
 
 /* Walk every interpreter and thread into sample (cleared first). */
 int ls_threads_walk(struct ls_walker *w, struct ls_sample *sample);
