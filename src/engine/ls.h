@@ -106,6 +106,14 @@ uint32_t ls_session_function_count(const struct ls_session *session);
 /* Intern a string of the caller's (a thread name, say) in the session's table: its id, or < 0. */
 int64_t ls_session_intern_string(struct ls_session *session, const char *s, size_t len);
 
+/* The function a recording puts at the root of a stack it holds only the innermost part of (a
+ * thread flagged LS_THREAD_TRUNCATED: torn through every retry, or deeper than LS_MAX_DEPTH):
+ * "<partial stack>" in file "<loopscope>", so that such samples stay apart from whole stacks in
+ * every view and their share shows. Its id (interned on first use), or < 0. */
+#define LS_PARTIAL_STACK_NAME "<partial stack>"
+#define LS_PARTIAL_STACK_FILE "<loopscope>"
+int64_t ls_session_partial_stack_function(struct ls_session *session);
+
 /* The name the program gave thread `index` of the last sample (threading.Thread.name; see
  * pythread.h), as UTF-8 in buf (cap bytes, LS_PY_THREAD_NAME_MAX is enough). 0, or a negative code
  * when it has none that can be read: not started by the threading module, a stack read in part,

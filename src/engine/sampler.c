@@ -19,6 +19,7 @@
 
 #include "array.h"
 #include "clock.h"
+#include "linetable.h"
 #include "ls_error.h"
 #include "procstat.h"
 #include "pythread.h"
@@ -295,7 +296,9 @@ static int add_thread_sample(struct ls_sampler *s, const struct ls_sample *sampl
 		rt->last_cpu_ns = th->cpu_ns;
 		rt->has_cpu = 1;
 	}
-	if (ls_array_reserve((void **)&s->scratch, &s->scratch_cap, th->nframes, sizeof(*s->scratch)))
+	/* a stack read only in part gets a root of its own (ls_session_partial_stack_function) */
+	uint32_t partial = (th->flags & LS_THREAD_TRUNCATED) != 0;
+	if (ls_array_reserve((void **)&s->scratch, &s->scratch_cap, (size_t)th->nframes + partial, sizeof(*s->scratch)))
 		return LS_ERR_NOMEM;
 	for (uint32_t i = 0; i < th->nframes; i++) {
 		const struct ls_frame *f = &sample->frames[th->first_frame + i];
@@ -304,7 +307,14 @@ static int add_thread_sample(struct ls_sampler *s, const struct ls_sample *sampl
 			return (int)id;
 		s->scratch[i] = (uint32_t)id;
 	}
-	int64_t stack = ls_stacktab_intern(&s->stacks, s->scratch, th->nframes);
+	if (partial) {
+		int64_t fn = ls_session_partial_stack_function(s->session);
+		int64_t id = fn < 0 ? fn : ls_frametab_intern(&s->frames, (uint32_t)fn, LS_LINE_NONE);
+		if (id < 0)
+			return (int)id;
+		s->scratch[th->nframes] = (uint32_t)id;
+	}
+	int64_t stack = ls_stacktab_intern(&s->stacks, s->scratch, th->nframes + partial);
 	if (stack < 0)
 		return (int)stack;
 	struct ls_weights w = {1, wall_ns, cpu, (th->flags & LS_THREAD_ON_CPU) != 0, (th->flags & LS_THREAD_HOLDS_GIL) != 0};

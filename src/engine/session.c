@@ -19,6 +19,7 @@ struct ls_session {
 	struct ls_walker walker;
 	struct ls_sample sample;
 	uint64_t samples, threads_walked, torn_threads, retried_threads, retried_samples;
+	int64_t partial_stack_function; /* its id + 1, 0 until first used */
 };
 
 /* How many times a whole sample is read again when the interpreter or its thread list changed
@@ -182,6 +183,21 @@ uint32_t ls_session_function_count(const struct ls_session *s)
 int64_t ls_session_intern_string(struct ls_session *s, const char *str, size_t len)
 {
 	return ls_strtab_intern(&s->strings, str, len);
+}
+
+int64_t ls_session_partial_stack_function(struct ls_session *s)
+{
+	if (s->partial_stack_function)
+		return s->partial_stack_function - 1;
+	int64_t name = ls_strtab_intern(&s->strings, LS_PARTIAL_STACK_NAME, strlen(LS_PARTIAL_STACK_NAME));
+	int64_t file = ls_strtab_intern(&s->strings, LS_PARTIAL_STACK_FILE, strlen(LS_PARTIAL_STACK_FILE));
+	if (name < 0 || file < 0)
+		return name < 0 ? name : file;
+	struct ls_function fn = {(uint32_t)name, (uint32_t)file, 0};
+	int64_t id = ls_functab_intern(&s->functions, &fn);
+	if (id >= 0)
+		s->partial_stack_function = id + 1;
+	return id;
 }
 
 void ls_session_get_stats(const struct ls_session *s, struct ls_session_stats *out)

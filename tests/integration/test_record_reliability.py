@@ -18,6 +18,8 @@ from test_record import (SPLIT, TARGETS_DIR, THREADS, TIMEOUT_S, Recorded, asser
                          run_loopscope, spawn, summary_of, supported_interpreters, wait_until)
 from support import loopscope_command  # noqa: E402
 
+from loopscope.storage import Profile  # noqa: E402
+
 CHURN = os.path.join(TARGETS_DIR, "record_churn.py")
 EXEC = os.path.join(TARGETS_DIR, "record_exec.py")
 FORK = os.path.join(TARGETS_DIR, "record_fork.py")
@@ -55,9 +57,10 @@ def attach_for(pid, profile, *options, duration=2):
 
 def python_files_only(recorded, own_file):
     """Every file the profile names is the target's, the standard library's or a frozen module's:
-    no garbage read from memory that was not what loopscope took it for."""
+    no garbage read from memory that was not what loopscope took it for. ("<loopscope>" holds the
+    root loopscope puts under a stack it read only in part.)"""
     for path in recorded.files:
-        assert path == own_file or path.startswith("<frozen") or "/python3." in path or path in ("<string>", ""), (
+        assert path == own_file or path.startswith("<frozen") or "/python3." in path or path in ("<string>", "", "<loopscope>"), (
             "a frame names file %r" % path)
 
 
@@ -201,6 +204,42 @@ def test_ten_thousand_deep_recursion(spawn, tmp_path, interpreter):
     assert samples >= 4
     assert recorded.depth >= DEPTH if not deep["truncated"] else recorded.depth > 0
     assert recorded.samples("bottom") > 0
+    assert target.alive()
+
+
+def test_a_stack_deeper_than_the_limit_is_kept_under_a_partial_stack_root(spawn, tmp_path):
+    """A stack deeper than the engine walks (16,384 frames) is recorded as its innermost 16,384
+    frames under one "<partial stack>" root (file "<loopscope>"), never as if it were whole, and no
+    whole stack gets that root. On the newest interpreter of 3.11+ (Python calls there take no C
+    stack, so 20,000 levels are cheap)."""
+    newest = [(name, path) for name, path in supported_interpreters()
+              if path and name.startswith("3.") and int(name.split(".")[1]) >= 11]
+    require(newest, "no CPython 3.11 or later is installed")
+    target = started_target(spawn, tmp_path, [newest[-1][1], RECURSION, "20000"])
+    profile = str(tmp_path / "deeper.lsp")
+    result, _ = attach_for(target.pid, profile, "--rate", "50")
+    assert result.returncode == 0, result
+    with Profile(profile) as recorded:
+        data = recorded.profile_dict(None, None, None)
+    strings, functions, frames, stacks = data["strings"], data["functions"], data["frames"], data["stacks"]
+
+    def name_and_file(frame_id):
+        name_id, file_id, _ = functions[frames[frame_id][0]]
+        return strings[name_id], strings[file_id]
+
+    deep = whole = 0
+    for record in data["records"]:
+        stack = [name_and_file(frame_id) for frame_id in stacks[record[1]]]  # leaf first
+        if any(name == "descend" for name, _ in stack):
+            deep += record[2]
+            assert stack[-1] == ("<partial stack>", "<loopscope>"), stack[-3:]
+            assert stack[0][0] == "bottom" and len(stack) == 16384 + 1
+            assert [name for name, _ in stack[1:-1]] == ["descend"] * 16383
+        else:
+            whole += record[2]
+            assert all(name != "<partial stack>" for name, _ in stack), stack
+    assert deep >= 50, "2 s at 50 Hz of the deep thread"
+    assert whole > 0, "the main thread (in join) is whole"
     assert target.alive()
 
 

@@ -59,6 +59,7 @@ FUNCTIONS = {
     "odd": ("odd; name with spaces 42", "/app/we;ird dir/100% mod 1.py", 7),
     "noline": ("no_line", "/app/server.py", -1),
     "lambda": ("main.<locals>.<lambda>", "/app/server.py", 20),
+    "partial": ("<partial stack>", "<loopscope>", 0),  # the root loopscope puts under a stack read in part
 }
 
 THREADS = ["MainThread", "worker-1", "Ünïcødé 線程", "pool; worker 2", "Thread 104"]
@@ -81,6 +82,8 @@ RECORDS = [
     ("worker-1", [("module", 40), ("main", 12), ("handle", 33), ("helper_a", 7)], 4, 40_000_000, 39_999_000),
     # with line numbers off these two merge with stacks above
     ("MainThread", [("module", 40), ("main", 12), ("handle", 35), ("helper_b", 9)], 2, 20_000_000, 1_000),
+    # a stack read only in part (torn, or deeper than the engine walks), under loopscope's root
+    ("worker-1", [("partial", -1), ("deep", 81), ("deep", 82)], 6, 60_000_000, 59_000_000),
     # a sample without a Python frame: no format shows it
     ("MainThread", [], 9, 90_000_000, 0),
 ]
@@ -465,7 +468,8 @@ def pprof(tool, path, *options):
     return result.stdout
 
 
-PPROF_ROW = re.compile(r"^\s*(\d+)(?:ns)?\s+[\d.]+%\s+[\d.]+%\s+(\d+)(?:ns)?\s+[\d.]+%\s+(.*)$")
+# pprof prints a tiny share in exponent form ("9.7e-05%")
+PPROF_ROW = re.compile(r"^\s*(\d+)(?:ns)?\s+[\d.e+-]+%\s+[\d.e+-]+%\s+(\d+)(?:ns)?\s+[\d.e+-]+%\s+(.*)$")
 
 
 def pprof_top(stdout):
