@@ -4,6 +4,9 @@
 import { getJSON } from './api.js';
 import { el, formatPercent } from './format.js';
 
+// the file of the root a recording puts under a stack it read only in part (ls.h LS_PARTIAL_STACK_FILE)
+const PARTIAL_STACK_FILE = '<loopscope>';
+
 export class SourceView {
   constructor(container, pathLabel, hottestButton) {
     this.container = container;
@@ -24,7 +27,9 @@ export class SourceView {
     const sources = (this.summary && this.summary.sources) || [];
     if (!sources.includes(selected.file)) {
       this.data = null;
-      this.showMessage('the profile holds no text of ' + selected.file + ' (a built-in or frozen module, or a file loopscope could not read)');
+      this.showMessage(selected.file === PARTIAL_STACK_FILE
+        ? selected.name + ' is where loopscope keeps the stacks it could read only in part (the thread changed under every read, or it was deeper than 16,384 frames): it has no source'
+        : 'the profile holds no text of ' + selected.file + ' (a built-in or frozen module, or a file loopscope could not read)');
       return;
     }
     const data = await getJSON('/api/source', { path: selected.file, start: params.start, end: params.end, thread: params.thread, weight: params.weight });
