@@ -699,6 +699,8 @@ int ls_frames_walk(struct ls_walker *w, const struct ls_stack_start *start, int 
 		rc = copy_chunks(w, start);
 		if (rc && !ls_error_is_recoverable(rc))
 			return rc;
+		if (rc == LS_ERR_READ && !keep_partial)
+			return rc; /* a chunk the thread state named is gone: the stack moved, read it again */
 		if (rc)
 			w->nchunks = 0; /* walk with direct reads instead */
 		rc = 0;
