@@ -121,6 +121,11 @@ static int page_bytes(struct ls_walker *w, uint64_t addr, size_t size, const uin
 	w->page_addrs[slot] = 0;
 	const uint8_t *have = ls_walker_batch_bytes(w, page, LS_PAGE_SIZE);
 	if (!have) {
+		/* read fresh from here on: pages held from the batch are older than this one, so the
+		 * frames it leads to must not be taken from them */
+		for (size_t i = 0; i < w->npages; i++)
+			if (w->page_at[i] != w->pages + i * LS_PAGE_SIZE)
+				w->page_addrs[i] = 0;
 		uint8_t *dst = w->pages + slot * LS_PAGE_SIZE;
 		int rc = ls_proc_read(w->ctx.proc, page, dst, LS_PAGE_SIZE);
 		if (rc)
@@ -171,8 +176,8 @@ static int frame_bytes(struct ls_walker *w, uint64_t addr, size_t size, uint8_t 
 {
 	if (w->ctx.target->layout.frame_kind == LS_FRAME_OBJECT) {
 		int rc = page_bytes(w, addr, size, out);
-		if (rc == 0 || !ls_error_is_recoverable(rc))
-			return rc;
+		if (rc != LS_ERR_READ)
+			return rc; /* LS_ERR_READ: it crosses a page, or its page could not be read: read it alone */
 	}
 	const struct ls_layout *l = &w->ctx.target->layout;
 	for (size_t i = 0; i < w->nchunks; i++) {
@@ -606,7 +611,8 @@ static int position_of(const struct ls_layout *l, const struct ls_raw_frame *raw
  * when we read it because the generator had yielded (or was just made) meanwhile: the chain is
  * the top of a stack cut short, which must neither pass as whole nor become the thread's known
  * base (recheck_chain). 3.11+ tells the same by the frame's owner (base_frame). A generator
- * driven from C by a thread with no Python frame below it is flagged torn by this rule too. */
+ * driven from C by a thread with no Python frame below it is flagged torn by this rule too, and
+ * costs its retries at every sample. */
 static int ends_in_generator(const struct ls_walker *w, size_t n, size_t ncodes)
 {
 	if (w->ctx.target->layout.frame_kind != LS_FRAME_OBJECT || n == 0)

@@ -25,6 +25,7 @@ struct ls_chunk_copy {
 #define LS_PAGE_SIZE 4096u
 #define LS_PAGE_CACHE 64u               /* pages cached during one <=3.10 frame walk */
 #define LS_REREAD_PAGES 32u             /* ... of which a retry reads again with the thread state */
+_Static_assert(LS_REREAD_PAGES <= LS_PAGE_CACHE, "a retry's pages must fit the page cache");
 #define LS_SPEC_RANGES 160              /* ranges one sample predicts for the next one's first batch */
 #define LS_SPEC_HASH 512                /* slots of the index of spec_want by address (> 2 x ranges) */
 #define LS_SPEC_BYTES (256u * 1024)     /* ... and their bytes, at most */
