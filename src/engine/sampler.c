@@ -32,12 +32,20 @@ struct recorded_thread {
 	uint32_t name_id;
 	uint64_t last_cpu_ns;
 	int has_cpu;
-	uint8_t name_final;   /* the name will not change: the program's own, or we stopped looking */
+	uint8_t name_final;   /* the first search is over: the program's own name found, or given up */
 	uint8_t name_tries;   /* whole walks in which the program's name was looked for */
+	uint8_t program_name; /* name_id is the program's own name (threading.Thread.name) */
+	uint8_t renames;      /* new names taken after the first */
+	uint64_t name_seen_ns; /* monotonic time the program's name was last read */
 };
 
 /* How many whole walks of a thread are searched for the name the program gave it. */
 #define PY_NAME_TRIES 3
+/* A thread the program named is looked at again this often (one thread per tick at most), in case
+ * it was renamed (t.name = ...); a thread's renames are followed this many times, since each new
+ * name stays in the string table for good. */
+#define PY_NAME_RECHECK_NS 1000000000ull
+#define PY_NAME_RENAMES_MAX 16
 
 struct ls_sampler {
 	struct ls_session *session;
@@ -51,6 +59,7 @@ struct ls_sampler {
 	struct ls_stacktab stacks;
 	struct recorded_thread *threads;
 	uint32_t nthreads;
+	int name_rechecked;      /* a thread's name was looked at again in this tick */
 	size_t cap_threads;
 	uint32_t *thread_slots; /* open addressing over (native_id, thread_id): index + 1 */
 	uint32_t nthread_slots;
@@ -196,8 +205,12 @@ static int64_t intern_thread(struct ls_sampler *s, const struct ls_thread *th)
 	if (ls_array_reserve((void **)&s->threads, &s->cap_threads, (size_t)s->nthreads + 1, sizeof(*s->threads)))
 		return LS_ERR_NOMEM;
 	uint32_t t = s->nthreads++;
-	s->threads[t] = (struct recorded_thread){th->native_id, th->thread_id, (uint32_t)name, 0, 0,
-						 th->native_id == ls_session_target(s->session)->facts.pid, 0};
+	s->threads[t] = (struct recorded_thread){
+		.native_id = th->native_id,
+		.thread_id = th->thread_id,
+		.name_id = (uint32_t)name,
+		.name_final = th->native_id == ls_session_target(s->session)->facts.pid, /* MainThread */
+	};
 	s->thread_slots[i] = t + 1;
 	if ((uint64_t)s->nthreads * 2 > s->nthread_slots && thread_slots_grow(s))
 		return LS_ERR_NOMEM;
@@ -257,25 +270,39 @@ static int window_at(struct ls_sampler *s, uint64_t now)
 /* --- ticks ----------------------------------------------------------------------------------- */
 
 /* Name thread t as the program did (threading.Thread.name) once a whole walk of it shows where to
- * look: thread `index` of the session's own last sample. The renamed thread is sent again. */
+ * look: thread `index` of the session's own last sample; and now and then look again, to follow a
+ * rename. A thread whose name changed is sent again. */
 static void find_program_name(struct ls_sampler *s, uint32_t t, uint32_t index, const struct ls_thread *th)
 {
 	struct recorded_thread *rt = &s->threads[t];
-	if (rt->name_final || !th->base_frame)
+	uint64_t now = s->last_tick_mono_ns;
+	if (!th->base_frame)
 		return;
+	if (rt->name_final) {
+		if (!rt->program_name || rt->renames >= PY_NAME_RENAMES_MAX || s->name_rechecked ||
+		    now - rt->name_seen_ns < PY_NAME_RECHECK_NS)
+			return;
+		s->name_rechecked = 1;
+	}
 	char name[LS_PY_THREAD_NAME_MAX];
 	int rc = ls_session_thread_python_name(s->session, index, name, sizeof(name));
 	if (rc == 0 && name[0]) {
 		int64_t id = ls_session_intern_string(s->session, name, strlen(name));
 		if (id >= 0) {
+			rt->name_seen_ns = now;
+			if (rt->program_name && rt->name_id == (uint32_t)id)
+				return;
+			rt->renames += rt->program_name;
 			rt->name_id = (uint32_t)id;
-			rt->name_final = 1;
+			rt->name_final = rt->program_name = 1;
 			if (s->sent_threads > t)
 				s->sent_threads = t; /* the interned threads from t on go out again */
 			return;
 		}
 	}
-	if (++rt->name_tries >= PY_NAME_TRIES)
+	if (rt->name_final)
+		rt->name_seen_ns = now; /* unreadable this time: look again a period later */
+	else if (++rt->name_tries >= PY_NAME_TRIES)
 		rt->name_final = 1;
 }
 
@@ -345,6 +372,7 @@ static int add_sample(struct ls_sampler *s, const struct ls_sample *sample, uint
 {
 	s->status.samples++;
 	s->current->samples++;
+	s->name_rechecked = 0;
 	s->status.torn_threads += sample->torn_threads;
 	s->current->torn_threads += sample->torn_threads;
 	int32_t pid = ls_session_target(s->session)->facts.pid;

@@ -24,6 +24,7 @@ CHURN = os.path.join(TARGETS_DIR, "record_churn.py")
 EXEC = os.path.join(TARGETS_DIR, "record_exec.py")
 FORK = os.path.join(TARGETS_DIR, "record_fork.py")
 RECURSION = os.path.join(TARGETS_DIR, "record_recursion.py")
+RENAME = os.path.join(TARGETS_DIR, "record_rename.py")
 DEPTH = 10000
 
 __all__ = ["spawn"]  # a fixture, used by name
@@ -241,6 +242,28 @@ def test_a_stack_deeper_than_the_limit_is_kept_under_a_partial_stack_root(spawn,
     assert deep >= 50, "2 s at 50 Hz of the deep thread"
     assert whole > 0, "the main thread (in join) is whole"
     assert target.alive()
+
+
+def test_a_thread_renamed_while_recorded_gets_its_new_name(spawn, tmp_path):
+    """A thread the program renames (t.name = ...) after loopscope has named it is shown by its new
+    name: the name is read again about once a second."""
+    target = started_target(spawn, tmp_path, [sys.executable, RENAME])
+    profile = str(tmp_path / "rename.lsp")
+    recording = spawn(loopscope_command("attach", target.pid, "--duration", "4", "--rate", "100", "-o", profile))
+    wait_until(lambda: os.path.exists(profile), "the recording starts")
+
+    def names():
+        try:
+            with Profile(profile) as recorded:
+                return {row["name"] for row in recorded.threads()}
+        except Exception:
+            return set()  # not written yet
+
+    wait_until(lambda: "first-name" in names(), "the thread is named as the program first named it", timeout=20)
+    target.signal(signal.SIGUSR1)
+    assert recording.wait().returncode == 0
+    final = names()
+    assert "second-name" in final and "first-name" not in final, final
 
 
 def test_sigkill_of_loopscope_keeps_the_closed_windows(spawn, tmp_path):
