@@ -207,7 +207,6 @@ static int chunk_of(const struct ls_walker *w, uint64_t addr)
 	return -1;
 }
 
-
 /* 1 if addr was already visited in this walk (a cycle), else remembers it. The slots used are
  * listed in w->visited_used so that clearing costs the depth, not the set's size. */
 static int seen(struct ls_walker *w, size_t depth, uint64_t addr)
@@ -535,6 +534,14 @@ static int print_names(struct ls_walker *w, size_t ncodes)
 	return 0;
 }
 
+/* Whether `code`, one of code_addrs[0..ncodes), has a header read fine with a generator's flags. */
+static int is_generator_code(const struct ls_walker *w, size_t ncodes, uint64_t code)
+{
+	size_t c = index_of(w->code_addrs, ncodes, code);
+	return c < ncodes && !w->code_status[c] && w->code_headers[c].flags > 0 &&
+	       (w->code_headers[c].flags & CO_ANY_GENERATOR);
+}
+
 /* 3.11+: how many frames from the top of raw[0..n) to drop because the chain is spliced. CPython
  * pushes a frame where the frame below it on the data stack ends (that frame + its co_framesize
  * words); generators' frames live in the generator and C-stack shims on the C stack, neither takes
@@ -555,12 +562,8 @@ static size_t spliced_top(struct ls_walker *w, size_t n, size_t ncodes)
 	uint8_t gap = 0; /* a data-stack shim lies between it and the frame looked at */
 	for (size_t i = n; i-- > 0;) {
 		const struct ls_raw_frame *f = &w->raw[i];
-		if (i > 0 && !f->is_generator) {
-			size_t c = index_of(w->code_addrs, ncodes, f->code);
-			if (c < ncodes && !w->code_status[c] && w->code_headers[c].flags > 0 &&
-			    (w->code_headers[c].flags & CO_ANY_GENERATOR))
-				return i + 1;
-		}
+		if (i > 0 && !f->is_generator && is_generator_code(w, ncodes, f->code))
+			return i + 1;
 		int k = f->is_generator ? -1 : chunk_of(w, f->addr);
 		if (k >= 0 && k == below_chunk && !gap) {
 			size_t c = index_of(w->code_addrs, ncodes, w->raw[below].code);
@@ -615,11 +618,8 @@ static int position_of(const struct ls_layout *l, const struct ls_raw_frame *raw
  * costs its retries at every sample. */
 static int ends_in_generator(const struct ls_walker *w, size_t n, size_t ncodes)
 {
-	if (w->ctx.target->layout.frame_kind != LS_FRAME_OBJECT || n == 0)
-		return 0;
-	size_t c = index_of(w->code_addrs, ncodes, w->raw[n - 1].code);
-	return c < ncodes && !w->code_status[c] && w->code_headers[c].flags > 0 &&
-	       (w->code_headers[c].flags & CO_ANY_GENERATOR);
+	return w->ctx.target->layout.frame_kind == LS_FRAME_OBJECT && n > 0 &&
+	       is_generator_code(w, ncodes, w->raw[n - 1].code);
 }
 
 /* Resolve raw[0..n) into sample frames (whole: the chain reached its end, not the depth limit).

@@ -115,25 +115,29 @@ static const uint8_t *spec_find(struct ls_walker *w, uint64_t addr, size_t len)
 	return NULL;
 }
 
-const uint8_t *ls_walker_batch_bytes(struct ls_walker *w, uint64_t addr, size_t len)
+/* A walk's read of len bytes at addr, remembered for the next sample (predict bytes, >= len): the
+ * batch's copy, or NULL, which ends serving from the batch for the rest of the attempt. */
+static const uint8_t *batch_lookup(struct ls_walker *w, uint64_t addr, size_t len, size_t predict)
 {
-	spec_want(w, addr, len);
+	spec_want(w, addr, predict > len ? predict : len);
 	const uint8_t *have = spec_find(w, addr, len);
 	if (!have)
 		w->spec_serve = 0;
 	return have;
 }
 
+const uint8_t *ls_walker_batch_bytes(struct ls_walker *w, uint64_t addr, size_t len)
+{
+	return batch_lookup(w, addr, len, len);
+}
+
 int ls_walker_read(struct ls_walker *w, uint64_t addr, void *dst, size_t len, size_t predict)
 {
-	spec_want(w, addr, predict > len ? predict : len);
-	const uint8_t *have = spec_find(w, addr, len);
-	if (have) {
-		memcpy(dst, have, len);
-		return 0;
-	}
-	w->spec_serve = 0;
-	return ls_proc_read(w->ctx.proc, addr, dst, len);
+	const uint8_t *have = batch_lookup(w, addr, len, predict);
+	if (!have)
+		return ls_proc_read(w->ctx.proc, addr, dst, len);
+	memcpy(dst, have, len);
+	return 0;
 }
 
 int ls_walker_readv(struct ls_walker *w, const struct ls_remote_iov *iov, size_t n, int *status)
@@ -496,6 +500,12 @@ static size_t chunk_read_len(uint64_t chunk, uint64_t top)
 	return LS_CHUNK_FIRST_READ;
 }
 
+/* <=3.10: the slot of w->base_map for a thread state (direct-mapped). */
+static size_t base_map_slot(uint64_t tstate)
+{
+	return (size_t)((tstate >> 4) % LS_BASE_MAP);
+}
+
 /* Where the thread's stack starts. With a prefetch (the cframe word and the first data-stack chunk
  * read in this sample's batch) nothing more is read here. */
 static int stack_start(struct ls_walker *w, uint64_t tstate, const uint8_t *ts, const struct ls_prefetch *pf,
@@ -508,7 +518,7 @@ static int stack_start(struct ls_walker *w, uint64_t tstate, const uint8_t *ts, 
 	out->first_chunk = pf && pf->chunk_ok ? pf->chunk : NULL;
 	out->first_chunk_len = pf && pf->chunk_ok ? pf->chunk_len : 0;
 	out->top_frame_at = tstate + (uint64_t)l->ts_frame;
-	size_t b = (size_t)((tstate >> 4) % LS_BASE_MAP);
+	size_t b = base_map_slot(tstate);
 	out->known_base = w->base_map[b].tstate == tstate ? w->base_map[b].base : 0;
 	if (l->frame_kind == LS_FRAME_VIA_CFRAME && out->top_frame) {
 		uint64_t cframe = out->top_frame;
@@ -643,7 +653,7 @@ static int walk_thread(struct ls_walker *w, uint64_t tstate, uint8_t *ts, const 
 			rc = ls_frames_walk(w, &start, last, sample, &th->nframes, &th->flags, &th->base_frame);
 		if (rc == 0) {
 			if (l->frame_kind == LS_FRAME_OBJECT && th->base_frame) {
-				size_t b = (size_t)((tstate >> 4) % LS_BASE_MAP);
+				size_t b = base_map_slot(tstate);
 				w->base_map[b].tstate = tstate;
 				w->base_map[b].base = th->base_frame;
 			}
