@@ -342,7 +342,9 @@ static int recheck_chain(struct ls_walker *w, const struct ls_stack_start *start
 	w->recheck_iov[0] = (struct ls_remote_iov){start->top_frame_at, top, 8};
 	for (size_t i = 0; i < count; i++)
 		w->recheck_iov[i + 1] = (struct ls_remote_iov){w->raw[i].addr + (uint64_t)l->fr_back, &links[2 * i], 16};
-	int rc = ls_proc_readv(w->ctx.proc, w->recheck_iov, count + 1, w->recheck_status);
+	/* the top first, then the frames' fields merged into spans (frames of one thread often lie
+	 * side by side: one range each would cost more than the copying) */
+	int rc = ls_walker_readv_spans(w, w->recheck_iov, count + 1, 1, 0, w->recheck_status);
 	if (rc)
 		return rc;
 	size_t j = count;

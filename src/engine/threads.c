@@ -34,8 +34,6 @@ static int read_u64_at(struct ls_walker *w, uint64_t base, int32_t off, uint64_t
 
 /* --- reads predicted from the previous sample ------------------------------------------------ */
 
-#define MERGE_GAP 1024             /* ranges closer than this are read as one span */
-#define MERGE_SPAN_MAX (64u * 1024)
 
 /* The slot of spec_want_index for addr: the one holding it, or the empty one where it goes. */
 static size_t want_slot(const struct ls_walker *w, uint64_t addr)
@@ -167,176 +165,6 @@ int ls_walker_readv(struct ls_walker *w, const struct ls_remote_iov *iov, size_t
 			status[which[j]] = rest_status[j];
 		done = i;
 	}
-	return 0;
-}
-
-struct addr_index {
-	uint64_t addr;
-	size_t index;
-};
-
-static int compare_addr_index(const void *a, const void *b)
-{
-	const struct addr_index *x = a, *y = b;
-	if (x->addr != y->addr)
-		return x->addr < y->addr ? -1 : 1;
-	return x->index < y->index ? -1 : x->index > y->index;
-}
-
-/* Sort by (addr, index): insertion sort for a dozen ranges (a sample's usual batch), else a
- * Shell sort with the same comparison inline (a batch of a hundred ranges, as a stack of many
- * functions makes, is sorted at every sample: qsort's calls through a pointer cost microseconds). */
-static void sort_small(struct addr_index *a, size_t n)
-{
-	static const size_t gaps[] = {701, 301, 132, 57, 23, 10, 4};
-	for (size_t g = 0; n > 16 && g < sizeof(gaps) / sizeof(gaps[0]); g++) {
-		size_t gap = gaps[g];
-		for (size_t i = gap; i < n; i++) {
-			struct addr_index v = a[i];
-			size_t j = i;
-			for (; j >= gap && compare_addr_index(&a[j - gap], &v) > 0; j -= gap)
-				a[j] = a[j - gap];
-			a[j] = v;
-		}
-	}
-	for (size_t i = 1; i < n; i++) {
-		struct addr_index v = a[i];
-		size_t j = i;
-		for (; j > 0 && compare_addr_index(&a[j - 1], &v) > 0; j--)
-			a[j] = a[j - 1];
-		a[j] = v;
-	}
-}
-
-/* order[0..n) = the indices of iov sorted by address (sort is scratch of n entries). */
-static void sort_by_addr(size_t *order, struct addr_index *sort, size_t n, const struct ls_remote_iov *iov)
-{
-	for (size_t i = 0; i < n; i++)
-		sort[i] = (struct addr_index){iov[i].addr, i};
-	sort_small(sort, n);
-	for (size_t i = 0; i < n; i++)
-		order[i] = sort[i].index;
-}
-
-/* The run of order[i..j) whose ranges overlap or lie within MERGE_GAP of each other: returns j,
- * and the span they make in *start, *end. */
-static size_t span_of(const struct ls_remote_iov *iov, const size_t *order, size_t n, size_t i, uint64_t *start,
-		      uint64_t *end)
-{
-	*start = iov[order[i]].addr;
-	*end = *start + iov[order[i]].len;
-	size_t j = i + 1;
-	if (*end < *start || *end > UINT64_MAX - MERGE_GAP)
-		return j; /* a bogus range stays alone */
-	for (; j < n; j++) {
-		const struct ls_remote_iov *r = &iov[order[j]];
-		uint64_t r_end = r->addr + r->len;
-		if (r_end < r->addr || r->addr > *end + MERGE_GAP)
-			break;
-		uint64_t new_end = r_end > *end ? r_end : *end;
-		if (new_end - *start > MERGE_SPAN_MAX)
-			break;
-		*end = new_end;
-	}
-	return j;
-}
-
-/* ls_proc_readv, but ranges that lie close together are read as one span (each range of a
- * process_vm_readv costs about as much as a few KiB of copying). A span that fails is read again
- * range by range, so every range gets the status a read of its own would have had. The last
- * `tail` ranges are never merged and are read after all the others (the kernel copies ranges in
- * order); when a failed span had to be read again after them, they get LS_ERR_READ. */
-static int readv_merged(struct ls_walker *w, const struct ls_remote_iov *iov, size_t n, size_t tail, int *status)
-{
-	if (n > w->merge_cap) {
-		if (ls_array_resize((void **)&w->merge_iov, n, sizeof(*w->merge_iov)) ||
-		    ls_array_resize((void **)&w->merge_status, n, sizeof(*w->merge_status)) ||
-		    ls_array_resize((void **)&w->merge_order, n, sizeof(*w->merge_order)) ||
-		    ls_array_resize((void **)&w->merge_sort, n, sizeof(struct addr_index)) ||
-		    ls_array_resize((void **)&w->merge_issue, n, sizeof(*w->merge_issue)) ||
-		    ls_array_resize((void **)&w->merge_status_issued, n, sizeof(*w->merge_status_issued)))
-			return LS_ERR_NOMEM;
-		w->merge_cap = n;
-	}
-	const struct ls_remote_iov *tail_iov = iov + (n - tail);
-	int *tail_status = status + (n - tail);
-	n -= tail;
-	size_t *order = w->merge_order;
-	for (size_t i = 0; i < n; i++)
-		order[i] = i;
-	sort_by_addr(order, w->merge_sort, n, iov);
-	size_t nspans = 0, bytes = 0;
-	uint64_t start, end;
-	for (size_t i = 0, j; i < n; i = j, nspans++) {
-		j = span_of(iov, order, n, i, &start, &end);
-		if (j - i > 1)
-			bytes += (size_t)(end - start);
-	}
-	if (nspans == n)
-		return ls_proc_readv(w->ctx.proc, iov, n + tail, status); /* nothing merged: as given */
-	if (ls_array_reserve((void **)&w->merge_bytes, &w->merge_bytes_cap, bytes, 1))
-		return LS_ERR_NOMEM;
-	struct ls_remote_iov *spans = w->merge_iov;
-	size_t s = 0, local = 0;
-	for (size_t i = 0, j; i < n; i = j) {
-		j = span_of(iov, order, n, i, &start, &end);
-		if (j - i == 1) {
-			spans[s++] = iov[order[i]]; /* alone: read in place */
-		} else {
-			spans[s++] = (struct ls_remote_iov){start, w->merge_bytes + local, (size_t)(end - start)};
-			local += (size_t)(end - start);
-		}
-	}
-	/* the kernel copies ranges in the order given, and that order matters to a moving stack (a
-	 * thread's top before its frames): spans go in the order of their first range in iov */
-	struct addr_index *first = w->merge_sort;
-	s = 0;
-	for (size_t i = 0, j; i < n; i = j, s++) {
-		j = span_of(iov, order, n, i, &start, &end);
-		size_t min = order[i];
-		for (size_t k = i + 1; k < j; k++)
-			min = order[k] < min ? order[k] : min;
-		first[s] = (struct addr_index){min, s};
-	}
-	sort_small(first, s);
-	for (size_t k = 0; k < s; k++)
-		w->merge_issue[k] = spans[first[k].index];
-	for (size_t k = 0; k < tail; k++)
-		w->merge_issue[s + k] = tail_iov[k];
-	int rc = ls_proc_readv(w->ctx.proc, w->merge_issue, s + tail, w->merge_status_issued);
-	if (rc)
-		return rc;
-	for (size_t k = 0; k < s; k++)
-		w->merge_status[first[k].index] = w->merge_status_issued[k];
-	for (size_t k = 0; k < tail; k++)
-		tail_status[k] = w->merge_status_issued[s + k];
-	/* hand each range its bytes; those of a failed span are read again one by one */
-	size_t nretry = 0;
-	s = 0;
-	for (size_t i = 0, j; i < n; i = j, s++) {
-		j = span_of(iov, order, n, i, &start, &end);
-		for (size_t k = i; k < j; k++) {
-			const struct ls_remote_iov *r = &iov[order[k]];
-			if (j - i == 1)
-				status[order[k]] = w->merge_status[s];
-			else if (w->merge_status[s] == 0) {
-				memcpy(r->dst, (const uint8_t *)spans[s].dst + (r->addr - start), r->len);
-				status[order[k]] = 0;
-			} else
-				order[nretry++] = order[k]; /* nretry <= k: order[k] is not needed again */
-		}
-	}
-	if (nretry == 0)
-		return 0;
-	for (size_t k = 0; k < tail; k++)
-		tail_status[k] = LS_ERR_READ; /* no longer read after everything else */
-	for (size_t k = 0; k < nretry; k++)
-		spans[k] = iov[order[k]];
-	rc = ls_proc_readv(w->ctx.proc, spans, nretry, w->merge_status);
-	if (rc)
-		return rc;
-	for (size_t k = 0; k < nretry; k++)
-		status[order[k]] = w->merge_status[k];
 	return 0;
 }
 
@@ -806,7 +634,7 @@ static int read_speculatively(struct ls_walker *w, size_t npred, struct interp_f
 	size_t tail = 0;
 	if (epoch_at)
 		iov[k++] = (struct ls_remote_iov){epoch_at, &epoch, sizeof(epoch)}, tail = 1;
-	if (readv_merged(w, iov, k, tail, status) != 0 || status[0] || head != w->spec_interp)
+	if (ls_walker_readv_spans(w, iov, k, 0, tail, status) != 0 || status[0] || head != w->spec_interp)
 		return 0;
 	for (size_t i = ts_at; i < pred_at; i++)
 		if (status[i])

@@ -107,7 +107,7 @@ struct ls_walker {
 	uint64_t *tstate_addrs;     /* the thread states of the interpreter being walked */
 	uint8_t *tstate_bytes;      /* ... read whole, ts_size each */
 	size_t tstate_cap;
-	struct ls_remote_iov *merge_iov; /* threads.c readv_merged */
+	struct ls_remote_iov *merge_iov; /* spans.c ls_walker_readv_spans */
 	int *merge_status;
 	size_t *merge_order;
 	struct addr_index *merge_sort;
@@ -179,6 +179,14 @@ int ls_frames_walk(struct ls_walker *w, const struct ls_stack_start *start, int 
 int ls_walker_read(struct ls_walker *w, uint64_t addr, void *dst, size_t len, size_t predict);
 /* The same for n ranges: those the batch holds are copied, the others read in one call. */
 int ls_walker_readv(struct ls_walker *w, const struct ls_remote_iov *iov, size_t n, int *status);
+
+/* One read of n ranges (spans.c): the first `head` are read first and the last `tail` last, each
+ * alone; the others are read in between, those lying close together as one span, each span where
+ * its first range stands in iov. A span that fails is read again range by range, so every range
+ * gets the status a read of its own would have had (the tail ranges then get LS_ERR_READ: they
+ * are no longer read after everything else). */
+int ls_walker_readv_spans(struct ls_walker *w, const struct ls_remote_iov *iov, size_t n, size_t head, size_t tail,
+			  int *status);
 
 /* Before a thread's next attempt: read its thread state (ts_size bytes into ts) again, and on
  * <=3.10 the pages the last attempt read frames from, in one call, the thread state first (a
