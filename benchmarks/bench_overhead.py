@@ -216,6 +216,24 @@ def one_run(workload, contender, args, pyspy, workdir, label):
 # "null": a process that does nothing (sleep), stopped and continued exactly like the profilers: the
 # method's own noise floor and bias, measured in the same run
 PAIRED_CONTENDERS = ("null", "loopscope@100", "py-spy-nb@100", "loopscope@1000", "py-spy-nb@1000")
+# "spin@PCT" (only when asked for with --contenders): a process that burns PCT % of one core in 1 ms
+# periods and touches nothing of the target's: how much of a profiler's slowdown its CPU use alone
+# explains on this machine (two vCPUs that may share a physical core)
+SPIN_SOURCE = (
+    "import sys, time\n"
+    "busy = float(sys.argv[1]) / 100 * 0.001\n"
+    "clock = time.perf_counter\n"
+    "nxt = clock()\n"
+    "while True:\n"
+    "    nxt += 0.001\n"
+    "    start = clock()\n"
+    "    while clock() - start < busy:\n"
+    "        pass\n"
+    "    left = nxt - clock()\n"
+    "    if left > 0:\n"
+    "        time.sleep(left)\n"
+    "    else:\n"
+    "        nxt = clock()\n")
 FAST_CUTOFF = 1.25  # a unit is in the fast state when it took at most this times the fast state's usual time
 
 
@@ -280,6 +298,9 @@ def start_paired_contender(c, target_pid, out, pyspy, outputs):
     """Start contender c on the target and return its Popen once it samples (not yet stopped)."""
     if c == "null":
         return subprocess.Popen(["sleep", "1000000"]), ["sleep", "1000000"]
+    if c.startswith("spin@"):
+        command = [sys.executable, "-c", SPIN_SOURCE, c.split("@", 1)[1]]
+        return subprocess.Popen(command), [sys.executable, "-c", "<spin>", c.split("@", 1)[1]]
     command = profiler_command(c, target_pid, out, pyspy)
     prof, output = attach(c, command, out)
     if output:
@@ -299,7 +320,7 @@ def paired_workload(workload, args, pyspy, workdir, rng):
     script = os.path.join(harness.HERE, workload + ".py")
     target = harness.start_target([args.python, script, "--stream", path])
     slots, ring = protocol.map_counters(path)
-    contenders = [c for c in PAIRED_CONTENDERS if pyspy or not c.startswith("py-spy")]
+    contenders = [c for c in args.paired_contenders if pyspy or not c.startswith("py-spy")]
     profs, outputs = {}, []
     pairs = []
     try:
@@ -374,7 +395,7 @@ def paired_report(pairs, commands, args):
     w("- slow-state share = the time the workload spent outside the fast state, running / stopped, "
       "percentage points (a contender that pushed the target into the slow state would raise it);")
     w("- contender CPU = its CPU during its running slices, % of one core, median.\n")
-    contenders = [c for c in PAIRED_CONTENDERS if any(p["contender"] == c for p in pairs)]
+    contenders = [c for c in args.paired_contenders if any(p["contender"] == c for p in pairs)]
     w("| workload | contender | fast-state slowdown % | rate slowdown % | slow-state share running / stopped, pp | contender CPU % |")
     w("|---|---|---|---|---|---|")
     medians = {}
@@ -509,10 +530,17 @@ def main():
     parser.add_argument("--slice", type=float, default=0.5, help="seconds measured per slice (default 0.5)")
     parser.add_argument("--guard", type=float, default=0.1, help="seconds skipped after each switch (default 0.1)")
     parser.add_argument("--seed", type=int, default=1, help="seed of the slice order")
+    parser.add_argument("--contenders", metavar="C[,C]",
+                        help="paired contenders (default: %s); spin@PCT adds a process that only burns PCT %% of a core"
+                        % ",".join(PAIRED_CONTENDERS))
     args = parser.parse_args()
     if args.quick:
         args.rounds, args.scale, args.pairs = 2, 0.06, 4
     args.workloads = [w.strip() for w in args.only.split(",")] if args.only else list(WORKLOADS)
+    args.paired_contenders = [c.strip() for c in args.contenders.split(",")] if args.contenders else list(PAIRED_CONTENDERS)
+    for c in args.paired_contenders:
+        if c not in PAIRED_CONTENDERS and not re.match(r"spin@\d+(\.\d+)?$", c):
+            sys.exit("unknown contender %s (choose from %s, or spin@PCT)" % (c, ", ".join(PAIRED_CONTENDERS)))
     for wl in args.workloads:
         if wl not in WORKLOADS:
             sys.exit("unknown workload %s (choose from %s)" % (wl, ", ".join(WORKLOADS)))

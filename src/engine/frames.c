@@ -761,6 +761,7 @@ void ls_walker_release(struct ls_walker *w)
 	free(w->recheck_iov);
 	free(w->recheck_status);
 	free(w->prefetch_bytes);
+	free(w->retry_chunk);
 	free(w->spec_bytes);
 	free(w->merge_iov);
 	free(w->merge_status);

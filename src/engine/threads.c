@@ -82,8 +82,18 @@ static size_t spec_next(struct ls_walker *w)
 		if (!r->ok || r->age + 1 >= LS_SPEC_KEEP)
 			continue;
 		size_t slot = want_slot(w, r->addr);
-		if (!w->spec_want_index[slot])
+		if (!w->spec_want_index[slot]) {
 			want_add(w, slot, r->addr, r->len, r->age + 1);
+			continue;
+		}
+		/* read again: keep the longest length of the last LS_SPEC_KEEP samples, so that the top of
+		 * a stack that moves up and down in its newest chunk stays within what the batch reads
+		 * (a batch copy one byte short is no use: the whole stack is read again) */
+		struct ls_spec_range *want = &w->spec_want[w->spec_want_index[slot] - 1];
+		if (r->len > want->len && r->age + 1 < LS_SPEC_KEEP && w->spec_want_bytes + (r->len - want->len) <= LS_SPEC_BYTES) {
+			w->spec_want_bytes += r->len - want->len;
+			want->len = r->len;
+		}
 	}
 	size_t npred = w->nspec_want;
 	memcpy(w->spec_ranges, w->spec_want, npred * sizeof(*w->spec_ranges));
@@ -362,17 +372,71 @@ static int stack_start(struct ls_walker *w, uint64_t tstate, const uint8_t *ts, 
 	return 0;
 }
 
-static void mark_prefetched(struct ls_walker *w, int slot)
+/* The ranges a thread's stack walk starts from, as the thread state ts names them: 3.11/3.12 the
+ * current frame's word in the C-stack cframe (into pf->current_frame), and 3.11+ the used part of
+ * the newest data-stack chunk plus `margin` bytes (at most LS_CHUNK_FIRST_READ, into chunk_buf).
+ * Appends them to iov (at most 2) and returns how many; kind[j] is START_CFRAME or START_CHUNK. */
+enum { START_CFRAME, START_CHUNK };
+
+static size_t start_iovs(const struct ls_walker *w, const uint8_t *ts, struct ls_prefetch *pf, uint8_t *chunk_buf,
+			 size_t margin, struct ls_remote_iov *iov, int *kind)
 {
-	if (slot < 0)
-		w->prefetch[-slot - 1].cframe_ok = 1;
-	else
-		w->prefetch[slot].chunk_ok = 1;
+	const struct ls_layout *l = &w->ctx.target->layout;
+	uint64_t frame = ls_get_u64(ts, l->ts_frame);
+	uint64_t chunk = l->ts_datastack_chunk >= 0 ? ls_get_u64(ts, l->ts_datastack_chunk) : 0;
+	size_t k = 0;
+	pf->cframe_ok = pf->chunk_ok = 0;
+	pf->chunk = chunk_buf;
+	if (l->frame_kind == LS_FRAME_VIA_CFRAME && frame && frame % 8 == 0) {
+		iov[k] = (struct ls_remote_iov){frame + (uint64_t)l->cf_current_frame, &pf->current_frame, 8};
+		kind[k++] = START_CFRAME;
+	}
+	if (chunk && chunk % 8 == 0) {
+		size_t len = chunk_read_len(chunk, datastack_top(l, ts)) + margin;
+		pf->chunk_len = len < LS_CHUNK_FIRST_READ ? len : LS_CHUNK_FIRST_READ;
+		iov[k] = (struct ls_remote_iov){chunk, chunk_buf, pf->chunk_len};
+		kind[k++] = START_CHUNK;
+	}
+	return k;
 }
 
-/* Read, for threads first .. first+LS_PREFETCH_THREADS of the list, the words their stack walks
- * start from (3.11/3.12: the current frame in the C-stack cframe; 3.11+: the newest data-stack
- * chunk) in one batched read; w->prefetch[i - first] holds thread i's. */
+/* After one read of a thread state afresh (into fresh, status fresh_status) followed by its start
+ * ranges as the older copy ts named them (start_iovs): what of them holds for the fresh state. The
+ * cframe word holds if the fresh state names the same cframe; the chunk if it names the same chunk
+ * with its top within what was read (and then only its used part is handed on). ts becomes the
+ * fresh state, so that the walk starts from one moment: the state, then what it points to. */
+static void settle_fresh(const struct ls_walker *w, uint8_t *ts, const uint8_t *fresh, int fresh_status,
+			 struct ls_prefetch *pf, const int *kind, const int *status, size_t m)
+{
+	const struct ls_layout *l = &w->ctx.target->layout;
+	if (fresh_status)
+		return; /* the thread ended meanwhile: its walk finds out with the old copy */
+	for (size_t j = 0; j < m; j++) {
+		if (status[j])
+			continue;
+		if (kind[j] == START_CFRAME) {
+			pf->cframe_ok = ls_get_u64(fresh, l->ts_frame) == ls_get_u64(ts, l->ts_frame);
+		} else {
+			uint64_t chunk = ls_get_u64(ts, l->ts_datastack_chunk);
+			size_t need = chunk_read_len(chunk, datastack_top(l, fresh));
+			pf->chunk_ok = ls_get_u64(fresh, l->ts_datastack_chunk) == chunk && need <= pf->chunk_len;
+			pf->chunk_len = need;
+		}
+	}
+	memcpy(ts, fresh, (size_t)l->ts_size);
+}
+
+/* How far past a thread's last known top its newest chunk is read when the state is read afresh
+ * in the same call: a running thread pushes and pops a frame every ~100 ns, a few dozen frames of
+ * ~100 bytes in the microseconds between two reads. */
+#define START_MARGIN 4096u
+
+/* For threads first .. first+LS_PREFETCH_THREADS of the list, the ranges their stack walks start
+ * from (start_iovs); w->prefetch[i - first] holds thread i's. When this sample's first batch holds
+ * all of a thread's, they are taken from there (one moment with its thread state). Otherwise the
+ * thread state is read again, followed by its ranges, all threads in one call: a stack that moves
+ * is then walked from a thread state and a top of one moment, rather than from a thread state of
+ * the batch and a top read microseconds later (whose frames could lie beyond the chunk copy). */
 static int prefetch_stacks(struct ls_walker *w, size_t first, size_t n)
 {
 	const struct ls_layout *l = &w->ctx.target->layout;
@@ -381,60 +445,81 @@ static int prefetch_stacks(struct ls_walker *w, size_t first, size_t n)
 	if (l->frame_kind == LS_FRAME_OBJECT || n == 0)
 		return 0;
 	if (!w->prefetch_bytes) {
-		w->prefetch_bytes = malloc((size_t)LS_PREFETCH_THREADS * LS_CHUNK_FIRST_READ);
+		w->prefetch_bytes = malloc((size_t)LS_PREFETCH_THREADS * (LS_CHUNK_FIRST_READ + TSTATE_MAX_SIZE));
 		if (!w->prefetch_bytes)
 			return LS_ERR_NOMEM;
 	}
-	struct ls_remote_iov iov[2 * LS_PREFETCH_THREADS];
-	int status[2 * LS_PREFETCH_THREADS];
-	int slot[2 * LS_PREFETCH_THREADS]; /* which thread, negative for its cframe word */
+	uint8_t *fresh_states = w->prefetch_bytes + (size_t)LS_PREFETCH_THREADS * LS_CHUNK_FIRST_READ;
+	struct ls_remote_iov iov[3 * LS_PREFETCH_THREADS];
+	int status[3 * LS_PREFETCH_THREADS], kind[3 * LS_PREFETCH_THREADS];
+	size_t at[LS_PREFETCH_THREADS], count[LS_PREFETCH_THREADS]; /* thread i's ranges in iov */
 	size_t k = 0;
 	for (size_t i = 0; i < n; i++) {
-		const uint8_t *ts = w->tstate_bytes + (first + i) * size;
+		uint8_t *ts = w->tstate_bytes + (first + i) * size;
 		struct ls_prefetch *pf = &w->prefetch[i];
 		uint8_t *chunk_buf = w->prefetch_bytes + i * LS_CHUNK_FIRST_READ;
-		pf->cframe_ok = pf->chunk_ok = 0;
-		pf->chunk = chunk_buf;
-		uint64_t frame = ls_get_u64(ts, l->ts_frame);
-		uint64_t chunk = l->ts_datastack_chunk >= 0 ? ls_get_u64(ts, l->ts_datastack_chunk) : 0;
-		size_t k0 = k;
-		if (l->frame_kind == LS_FRAME_VIA_CFRAME && frame && frame % 8 == 0) {
-			iov[k] = (struct ls_remote_iov){frame + (uint64_t)l->cf_current_frame, &pf->current_frame, 8};
-			slot[k++] = -(int)i - 1;
-		}
-		if (chunk && chunk % 8 == 0) {
-			pf->chunk_len = chunk_read_len(chunk, datastack_top(l, ts));
-			iov[k] = (struct ls_remote_iov){chunk, chunk_buf, pf->chunk_len};
-			slot[k++] = (int)i;
-		}
-		/* the thread's top and its stack come both from the first batch (one moment) or both
-		 * from the read below, top first, as a thread's top must be read before its frames */
+		struct ls_remote_iov start[2];
+		int start_kind[2];
+		size_t m = start_iovs(w, ts, pf, chunk_buf, 0, start, start_kind);
 		pf->from_batch = 1;
-		for (size_t j = k0; j < k; j++)
-			pf->from_batch &= spec_find(w, iov[j].addr, iov[j].len) != NULL;
-		for (size_t j = k0; j < k; j++) {
+		for (size_t j = 0; j < m; j++)
+			pf->from_batch &= spec_find(w, start[j].addr, start[j].len) != NULL;
+		for (size_t j = 0; j < m; j++) {
 			/* next time read a little more of a chunk, in case the stack grew by a frame or two
 			 * (each byte costs too: a chunk is copied at ~3 GB/s, from another CPU's cache) */
-			size_t more = (iov[j].len + 511 + 256) & ~(size_t)255;
-			spec_want(w, iov[j].addr, slot[j] < 0 ? iov[j].len : more < LS_CHUNK_FIRST_READ ? more : LS_CHUNK_FIRST_READ);
+			size_t more = (start[j].len + 511 + 256) & ~(size_t)255;
+			spec_want(w, start[j].addr, start_kind[j] == START_CFRAME ? start[j].len
+						    : more < LS_CHUNK_FIRST_READ ? more : LS_CHUNK_FIRST_READ);
 			if (pf->from_batch) {
-				const uint8_t *have = spec_find(w, iov[j].addr, iov[j].len);
-				if (slot[j] < 0)
-					memcpy(iov[j].dst, have, iov[j].len);
-				else
+				const uint8_t *have = spec_find(w, start[j].addr, start[j].len);
+				if (start_kind[j] == START_CFRAME) {
+					memcpy(&pf->current_frame, have, 8);
+					pf->cframe_ok = 1;
+				} else {
 					pf->chunk = have; /* the batch outlives the sample's walks: no copy */
-				mark_prefetched(w, slot[j]);
+					pf->chunk_ok = 1;
+				}
 			}
 		}
-		if (pf->from_batch)
-			k = k0;
+		count[i] = 0;
+		if (pf->from_batch || m == 0)
+			continue;
+		at[i] = k;
+		iov[k] = (struct ls_remote_iov){w->tstate_addrs[first + i], fresh_states + i * size, size};
+		kind[k++] = -1;
+		count[i] = 1 + start_iovs(w, ts, pf, chunk_buf, START_MARGIN, iov + k, kind + k);
+		k += count[i] - 1;
 	}
 	int rc = ls_proc_readv(w->ctx.proc, iov, k, status);
 	if (rc)
 		return rc;
-	for (size_t j = 0; j < k; j++)
-		if (status[j] == 0)
-			mark_prefetched(w, slot[j]);
+	for (size_t i = 0; i < n; i++)
+		if (count[i])
+			settle_fresh(w, w->tstate_bytes + (first + i) * size, fresh_states + i * size, status[at[i]],
+				     &w->prefetch[i], kind + at[i] + 1, status + at[i] + 1, count[i] - 1);
+	return 0;
+}
+
+/* Before a 3.11+ thread's next attempt: its thread state afresh (into ts) and, in the same call,
+ * the ranges its stack starts from as the last attempt's copy named them (with a margin), into
+ * *pf (chunk bytes in w->retry_chunk). */
+static int reread_start(struct ls_walker *w, uint64_t tstate, uint8_t *ts, struct ls_prefetch *pf)
+{
+	const struct ls_layout *l = &w->ctx.target->layout;
+	if (!w->retry_chunk && !(w->retry_chunk = malloc(LS_CHUNK_FIRST_READ + TSTATE_MAX_SIZE)))
+		return LS_ERR_NOMEM;
+	uint8_t *fresh = w->retry_chunk + LS_CHUNK_FIRST_READ;
+	struct ls_remote_iov iov[3];
+	int status[3], kind[3];
+	iov[0] = (struct ls_remote_iov){tstate, fresh, (size_t)l->ts_size};
+	size_t m = start_iovs(w, ts, pf, w->retry_chunk, START_MARGIN, iov + 1, kind + 1);
+	pf->from_batch = 0;
+	int rc = ls_proc_readv(w->ctx.proc, iov, 1 + m, status);
+	if (rc)
+		return rc;
+	if (status[0])
+		return status[0];
+	settle_fresh(w, ts, fresh, 0, pf, kind + 1, status + 1, m);
 	return 0;
 }
 
@@ -454,6 +539,7 @@ static int walk_thread(struct ls_walker *w, uint64_t tstate, uint8_t *ts, const 
 {
 	const struct ls_layout *l = &w->ctx.target->layout;
 	const int retries = l->frame_kind == LS_FRAME_OBJECT ? LS_WALK_RETRIES_HEAP : LS_WALK_RETRIES;
+	struct ls_prefetch retry = {0};
 	th->first_frame = sample->nframes;
 	th->nframes = 0;
 	for (int attempt = 0;; attempt++) {
@@ -472,11 +558,14 @@ static int walk_thread(struct ls_walker *w, uint64_t tstate, uint8_t *ts, const 
 			sample->nframes = th->first_frame; /* drop the previous attempt's frames */
 			th->nframes = 0;
 			th->flags &= ~(uint32_t)LS_THREAD_TRUNCATED;
-			rc = ls_frames_reread_start(w, tstate, ts, (size_t)l->ts_size);
+			if (l->frame_kind == LS_FRAME_OBJECT)
+				rc = ls_frames_reread_start(w, tstate, ts, (size_t)l->ts_size);
+			else
+				rc = reread_start(w, tstate, ts, &retry);
 		}
 		struct ls_stack_start start = {0};
 		if (!rc)
-			rc = stack_start(w, tstate, ts, attempt == 0 ? pf : NULL, &start);
+			rc = stack_start(w, tstate, ts, attempt == 0 ? pf : l->frame_kind == LS_FRAME_OBJECT ? NULL : &retry, &start);
 		if (!rc)
 			rc = ls_frames_walk(w, &start, last, sample, &th->nframes, &th->flags, &th->base_frame);
 		if (rc == 0) {

@@ -38,7 +38,7 @@ _Static_assert(LS_REREAD_PAGES <= LS_PAGE_CACHE, "a retry's pages must fit the p
 struct ls_prefetch {
 	uint64_t current_frame; /* 3.11/3.12: the word in the cframe */
 	const uint8_t *chunk;   /* the used part of the newest data-stack chunk (in the batch, or read) */
-	size_t chunk_len;       /* bytes of it read (at most LS_CHUNK_FIRST_READ) */
+	size_t chunk_len;       /* bytes of it to use (at most LS_CHUNK_FIRST_READ) */
 	int cframe_ok, chunk_ok;
 	int from_batch;         /* both came from the sample's first batch (see ls_walker_read) */
 };
@@ -96,7 +96,8 @@ struct ls_walker {
 	 * the previous sample's (read before any code header of this sample) */
 	uint32_t code_epoch, code_epoch_prev;
 	uint64_t code_epoch_hits;   /* code headers trusted by their epoch instead of read */
-	uint8_t *prefetch_bytes;    /* LS_PREFETCH_THREADS x LS_CHUNK_FIRST_READ */
+	uint8_t *prefetch_bytes;    /* LS_PREFETCH_THREADS x LS_CHUNK_FIRST_READ, then as many thread states */
+	uint8_t *retry_chunk;       /* a retry's newest chunk (LS_CHUNK_FIRST_READ), then its thread state */
 
 	/* scratch, reused */
 	uint8_t *pages;             /* LS_PAGE_CACHE pages of the current <=3.10 walk */
