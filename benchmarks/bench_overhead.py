@@ -82,12 +82,18 @@ ATTACH_TIMEOUT_S = 20.0
 SETTLE_S = 0.3
 
 
+# --other-loopscope: another build of loopscope (say, a worktree of an older commit with its own
+# .venv), measured as the contender "other@RATE" beside this one in the same run
+OTHER_LOOPSCOPE = None
+
+
 def profiler_command(contender, pid, out, pyspy):
     if contender == "none":
         return None
     tool, rate = contender.split("@")
-    if tool == "loopscope":
-        return harness.find_loopscope() + ["attach", str(pid), "--rate", rate, "--quiet", "-o", out + ".lsp"]
+    if tool in ("loopscope", "other"):
+        command = [OTHER_LOOPSCOPE] if tool == "other" else harness.find_loopscope()
+        return command + ["attach", str(pid), "--rate", rate, "--quiet", "-o", out + ".lsp"]
     command = [pyspy, "record", "--pid", str(pid), "--rate", rate, "--format", "raw", "-o", out + ".txt"]
     if tool == "py-spy-nb":
         command.append("--nonblocking")
@@ -147,7 +153,7 @@ def attach(contender, command, out):
     """Start a profiler (command) on its target and wait until it samples: loopscope once its
     profile file out.lsp has been written, py-spy once it printed "Sampling process". Returns
     (Popen, Output of py-spy's lines or None)."""
-    if contender.startswith("loopscope"):
+    if contender.startswith(("loopscope", "other")):
         prof = subprocess.Popen(command)
         deadline = time.monotonic() + ATTACH_TIMEOUT_S
         while not (os.path.exists(out + ".lsp") and os.path.getsize(out + ".lsp") > 0):
@@ -530,6 +536,8 @@ def main():
     parser.add_argument("--slice", type=float, default=0.5, help="seconds measured per slice (default 0.5)")
     parser.add_argument("--guard", type=float, default=0.1, help="seconds skipped after each switch (default 0.1)")
     parser.add_argument("--seed", type=int, default=1, help="seed of the slice order")
+    parser.add_argument("--other-loopscope", metavar="BIN",
+                        help="another loopscope executable, measured as the paired contender other@RATE")
     parser.add_argument("--contenders", metavar="C[,C]",
                         help="paired contenders (default: %s); spin@PCT adds a process that only burns PCT %% of a core"
                         % ",".join(PAIRED_CONTENDERS))
@@ -539,8 +547,12 @@ def main():
     args.workloads = [w.strip() for w in args.only.split(",")] if args.only else list(WORKLOADS)
     args.paired_contenders = [c.strip() for c in args.contenders.split(",")] if args.contenders else list(PAIRED_CONTENDERS)
     for c in args.paired_contenders:
-        if c not in PAIRED_CONTENDERS and not re.match(r"spin@\d+(\.\d+)?$", c):
-            sys.exit("unknown contender %s (choose from %s, or spin@PCT)" % (c, ", ".join(PAIRED_CONTENDERS)))
+        if c not in PAIRED_CONTENDERS and not re.match(r"spin@\d+(\.\d+)?$", c) and not (
+                args.other_loopscope and re.match(r"other@\d+$", c)):
+            sys.exit("unknown contender %s (choose from %s, spin@PCT, or other@RATE with --other-loopscope)"
+                     % (c, ", ".join(PAIRED_CONTENDERS)))
+    global OTHER_LOOPSCOPE
+    OTHER_LOOPSCOPE = args.other_loopscope
     for wl in args.workloads:
         if wl not in WORKLOADS:
             sys.exit("unknown workload %s (choose from %s)" % (wl, ", ".join(WORKLOADS)))
