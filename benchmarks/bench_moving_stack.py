@@ -1,14 +1,16 @@
 """What one sample costs on a stack that moves at every call: the overhead workload "recursion"
 (workloads/recursion.py, 600 frames down and back, no loop anywhere) run for ever, sampled through
-the engine's binding about 1,000 times a second, as `loopscope attach --rate 1000` would.
+the engine's binding about 1,000 times a second (--rate), as `loopscope attach --rate 1000` would.
 
     .venv/bin/python benchmarks/bench_moving_stack.py                  # 3 runs of 3,000 samples
     .venv/bin/python benchmarks/bench_moving_stack.py --python ~/.pyenv/versions/3.12.1/bin/python3.12
+    .venv/bin/python benchmarks/bench_moving_stack.py --python ~/.pyenv/versions/3.10.13/bin/python3.10 --rate 100
     perf record -g .venv/bin/python benchmarks/bench_moving_stack.py --runs 1   # where the time goes
 
 Per run: CPU microseconds of this process per sample (time.thread_time around the samples, the
 1 ms sleeps cost none; the binding's building of the frame lists is included), and per sample the
-engine's counters: reads (process_vm_readv calls), bytes read, reads that failed, threads retried.
+engine's counters: reads (process_vm_readv calls), bytes read, reads that failed, threads retried,
+and the share of samples whose thread stayed torn through its retries (kept as a partial stack).
 """
 import argparse
 import os
@@ -30,13 +32,13 @@ TARGET = ("import sys; sys.path.insert(0, %r)\n"
 COUNTERS = ("read_calls", "read_bytes", "read_failures", "retried_threads", "torn_threads")
 
 
-def run(session, samples):
+def run(session, samples, interval):
     for _ in range(100):  # warm the code cache and the batch's prediction
         session.sample()
     before, cpu = session.stats(), time.thread_time()
     for _ in range(samples):
         session.sample()
-        time.sleep(0.001)
+        time.sleep(interval)
     cpu = time.thread_time() - cpu
     after = session.stats()
     per = {name: (after[name] - before[name]) / samples for name in COUNTERS}
@@ -48,17 +50,19 @@ def main():
     parser.add_argument("--python", default=sys.executable, help="the target's interpreter (default: this one)")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--samples", type=int, default=3000)
+    parser.add_argument("--rate", type=float, default=1000, help="samples a second, about (default 1000)")
     args = parser.parse_args()
     target = subprocess.Popen([args.python, "-c", TARGET], stdout=subprocess.PIPE, text=True)
     try:
         assert target.stdout.readline().strip() == "ready"
         session = _engine.Session(target.pid)
-        print("| run | CPU us/sample | reads/sample | bytes/sample | failed reads/sample | threads retried/sample |")
-        print("|---|---|---|---|---|---|")
+        print("| run | CPU us/sample | reads/sample | bytes/sample | failed reads/sample | threads retried/sample | torn % |")
+        print("|---|---|---|---|---|---|---|")
         for k in range(args.runs):
-            us, per = run(session, args.samples)
-            print("| %d | %.1f | %.1f | %.0f | %.2f | %.3f |" % (k + 1, us, per["read_calls"], per["read_bytes"],
-                                                                per["read_failures"], per["retried_threads"]))
+            us, per = run(session, args.samples, 1.0 / args.rate)
+            print("| %d | %.1f | %.1f | %.0f | %.2f | %.3f | %.2f |" % (
+                k + 1, us, per["read_calls"], per["read_bytes"], per["read_failures"], per["retried_threads"],
+                100.0 * per["torn_threads"]))
         print("\n%s, target %s, %s UTC, load %s" % (" ".join(sys.argv), args.python,
                                                     time.strftime("%Y-%m-%d %H:%M", time.gmtime()),
                                                     " ".join("%.2f" % x for x in os.getloadavg())))

@@ -536,6 +536,8 @@ def main():
     parser.add_argument("--slice", type=float, default=0.5, help="seconds measured per slice (default 0.5)")
     parser.add_argument("--guard", type=float, default=0.1, help="seconds skipped after each switch (default 0.1)")
     parser.add_argument("--seed", type=int, default=1, help="seed of the slice order")
+    parser.add_argument("--recursion-depth", type=int, metavar="N",
+                        help="how deep the recursion workload recurses (default 600; its work per call scales with it)")
     parser.add_argument("--other-loopscope", metavar="BIN",
                         help="another loopscope executable, measured as the paired contender other@RATE")
     parser.add_argument("--contenders", metavar="C[,C]",
@@ -553,6 +555,8 @@ def main():
                      % (c, ", ".join(PAIRED_CONTENDERS)))
     global OTHER_LOOPSCOPE
     OTHER_LOOPSCOPE = args.other_loopscope
+    if args.recursion_depth:
+        os.environ["BENCH_RECURSION_DEPTH"] = str(args.recursion_depth)  # the workloads inherit it
     for wl in args.workloads:
         if wl not in WORKLOADS:
             sys.exit("unknown workload %s (choose from %s)" % (wl, ", ".join(WORKLOADS)))

@@ -98,84 +98,11 @@ static int copy_chunks(struct ls_walker *w, const struct ls_stack_start *start)
 	return 0;
 }
 
-/* <=3.10: frame objects are read through a small cache of 4 KiB pages that lives for one walk
- * attempt: frames allocated one after another share pages, so a deep stack costs a fraction of one
- * read per frame - and a shorter walk gives a running thread less time to change its stack under
- * us. The pages are predicted like every other range a walk reads: the next sample's first batch
- * reads them with the thread states, so a thread whose frames stay on the same pages is walked
- * without a read of its own (ls_walker_batch_bytes). */
-static int page_bytes(struct ls_walker *w, uint64_t addr, size_t size, const uint8_t **out)
-{
-	uint64_t page = addr & ~(uint64_t)(LS_PAGE_SIZE - 1);
-	if (page == 0)
-		return LS_ERR_TORN; /* no frame lives in the first page */
-	if (addr - page + size > LS_PAGE_SIZE)
-		return LS_ERR_READ; /* crosses a page: the caller reads it directly */
-	for (size_t i = 0; i < w->npages; i++) {
-		if (w->page_addrs[i] == page) {
-			*out = w->page_at[i] + (addr - page);
-			return 0;
-		}
-	}
-	size_t slot = w->npages < LS_PAGE_CACHE ? w->npages++ : (w->page_next++ % LS_PAGE_CACHE);
-	w->page_addrs[slot] = 0;
-	const uint8_t *have = ls_walker_batch_bytes(w, page, LS_PAGE_SIZE);
-	if (!have) {
-		/* read fresh from here on: pages held from the batch are older than this one, so the
-		 * frames it leads to must not be taken from them */
-		for (size_t i = 0; i < w->npages; i++)
-			if (w->page_at[i] != w->pages + i * LS_PAGE_SIZE)
-				w->page_addrs[i] = 0;
-		uint8_t *dst = w->pages + slot * LS_PAGE_SIZE;
-		int rc = ls_proc_read(w->ctx.proc, page, dst, LS_PAGE_SIZE);
-		if (rc)
-			return rc;
-		have = dst;
-	}
-	w->page_addrs[slot] = page;
-	w->page_at[slot] = have;
-	*out = have + (addr - page);
-	return 0;
-}
-
-int ls_frames_reread_start(struct ls_walker *w, uint64_t tstate, uint8_t *ts, size_t ts_size)
-{
-	struct ls_remote_iov iov[1 + LS_REREAD_PAGES];
-	int status[1 + LS_REREAD_PAGES];
-	size_t np = 0;
-	iov[0] = (struct ls_remote_iov){tstate, ts, ts_size};
-	/* the pages of the last attempt's frames, top first (not those it wandered into after its
-	 * chain went wrong: it stopped there) */
-	for (size_t i = 0; i < w->nraw && np < LS_REREAD_PAGES; i++) {
-		uint64_t page = w->raw[i].addr & ~(uint64_t)(LS_PAGE_SIZE - 1);
-		size_t k = 0;
-		while (k < np && w->page_addrs[k] != page)
-			k++;
-		if (k < np || page == 0)
-			continue;
-		w->page_addrs[np] = page;
-		w->page_at[np] = w->pages + np * LS_PAGE_SIZE;
-		iov[1 + np] = (struct ls_remote_iov){page, w->pages + np * LS_PAGE_SIZE, LS_PAGE_SIZE};
-		np++;
-	}
-	w->npages = np;
-	w->page_next = 0;
-	int rc = ls_proc_readv(w->ctx.proc, iov, 1 + np, status);
-	if (rc)
-		return rc;
-	if (status[0])
-		return status[0];
-	for (size_t i = 0; i < np; i++)
-		if (status[1 + i])
-			w->page_addrs[i] = 0; /* freed meanwhile: read again if a frame is there */
-	return 0;
-}
-
 /* The bytes of the frame at addr: from a chunk copy or the page cache, else read into buf. */
 static int frame_bytes(struct ls_walker *w, uint64_t addr, size_t size, uint8_t *buf, const uint8_t **out)
 {
 	if (w->ctx.target->layout.frame_kind == LS_FRAME_OBJECT) {
-		int rc = page_bytes(w, addr, size, out);
+		int rc = ls_frame_pages_bytes(w, addr, size, out);
 		if (rc != LS_ERR_READ)
 			return rc; /* LS_ERR_READ: it crosses a page, or its page could not be read: read it alone */
 	}

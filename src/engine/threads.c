@@ -551,7 +551,7 @@ static int walk_thread(struct ls_walker *w, uint64_t tstate, uint8_t *ts, const 
 		if (attempt == 0) {
 			/* <=3.10 has no prefetch: its thread state is of the batch when the batch was read */
 			w->spec_serve = pf ? pf->from_batch : w->nspec_ranges > 0;
-			w->npages = 0; /* pages an earlier walk read are not of this moment */
+			ls_frame_pages_clear(w); /* pages an earlier walk read are not of this moment */
 		} else {
 			w->spec_serve = 0;
 			sample->retried_threads += attempt == 1;

@@ -23,12 +23,14 @@ struct ls_chunk_copy {
 #define LS_PREFETCH_THREADS 64          /* threads whose stack starts are read in one batch */
 #define LS_SPEC_THREADS 1024            /* thread lists read speculatively in one batch */
 #define LS_PAGE_SIZE 4096u
-#define LS_PAGE_CACHE 64u               /* pages cached during one <=3.10 frame walk */
-#define LS_REREAD_PAGES 32u             /* ... of which a retry reads again with the thread state */
+#define LS_PAGE_CACHE 256u              /* pages cached during one <=3.10 frame walk (frame_pages.c) */
+#define LS_PAGE_HASH 1024u              /* slots of their index (a power of 2, >= 2 x LS_PAGE_CACHE) */
+#define LS_REREAD_PAGES 128u            /* ... of which a retry reads again with the thread state */
 _Static_assert(LS_REREAD_PAGES <= LS_PAGE_CACHE, "a retry's pages must fit the page cache");
-#define LS_SPEC_RANGES 160              /* ranges one sample predicts for the next one's first batch */
-#define LS_SPEC_HASH 512                /* slots of the index of spec_want by address (> 2 x ranges) */
-#define LS_SPEC_BYTES (256u * 1024)     /* ... and their bytes, at most */
+_Static_assert((LS_PAGE_HASH & (LS_PAGE_HASH - 1)) == 0 && LS_PAGE_HASH >= 2 * LS_PAGE_CACHE, "the page index");
+#define LS_SPEC_RANGES 320              /* ranges one sample predicts for the next one's first batch */
+#define LS_SPEC_HASH 1024               /* slots of the index of spec_want by address (> 2 x ranges) */
+#define LS_SPEC_BYTES (1024u * 1024)    /* ... and their bytes, at most */
 #define LS_SPEC_KEEP 8                  /* samples a range stays predicted after walks stop reading it */
 #define LS_CODE_MEMO 64                 /* code headers shared between the threads of one sample */
 #define LS_BASE_MAP 1024                /* <=3.10: threads whose outermost frame is remembered */
@@ -104,6 +106,8 @@ struct ls_walker {
 	uint64_t page_addrs[LS_PAGE_CACHE]; /* 0: an empty slot */
 	const uint8_t *page_at[LS_PAGE_CACHE]; /* each one's bytes: in pages, or in the sample's batch */
 	size_t npages, page_next;
+	uint16_t page_index[LS_PAGE_HASH]; /* open addressing by page: slot + 1, 0 = empty */
+	size_t page_index_used;
 	size_t nraw;                /* <=3.10: frames the last chain put in raw (their pages are re-read) */
 	uint64_t *tstate_addrs;     /* the thread states of the interpreter being walked */
 	uint8_t *tstate_bytes;      /* ... read whole, ts_size each */
@@ -188,6 +192,12 @@ int ls_walker_readv(struct ls_walker *w, const struct ls_remote_iov *iov, size_t
  * are no longer read after everything else). */
 int ls_walker_readv_spans(struct ls_walker *w, const struct ls_remote_iov *iov, size_t n, size_t head, size_t tail,
 			  int *status);
+
+/* <=3.10 (frame_pages.c): empty the page cache (a new walk attempt), and the bytes of the frame at
+ * addr from its page: cached, else the sample's batch, else read. LS_ERR_READ when [addr, addr +
+ * size) crosses a page or the page cannot be read (the caller reads the frame alone). */
+void ls_frame_pages_clear(struct ls_walker *w);
+int ls_frame_pages_bytes(struct ls_walker *w, uint64_t addr, size_t size, const uint8_t **out);
 
 /* Before a thread's next attempt: read its thread state (ts_size bytes into ts) again, and on
  * <=3.10 the pages the last attempt read frames from, in one call, the thread state first (a
