@@ -658,13 +658,13 @@ def churn_shapes():
 # outermost first: threading's frames, worker, 1-30 rec, then 1-5 gen or random's frames on top
 WORKER_SHAPE = re.compile(r"^(T )+worker(( rec){1,30}(( gen){1,5}|( R)+)?|( R)+)?$")
 MAIN_SHAPE = re.compile(r"^(<module> )?main$")
+# the outer part of a worker's stack (a thread kept from its outermost frame up, its top missing)
+OUTER_PART_SHAPE = re.compile(r"^T( T)*( worker( rec){0,30}(( gen){0,5}|( R)*))?$")
 
 
-def check_thread(frames, describe, spans):
-    """(category, reason) of a thread's stack (frames innermost first) that churn.py cannot make, or
-    None when it can. Categories: "cut" (the chain ends before the thread's entry frame, _bootstrap
-    or <module>), "spliced" (it reaches the entry but its frames are in an impossible order or
-    place)."""
+def stack_tokens(frames, describe, spans):
+    """(tokens, names, bad) of a stack (frames innermost first), outermost first: churn.py's
+    functions by name, threading.py's as T, random.py's as R; bad says why a frame cannot be."""
     tokens, names = [], []
     bad = None
     for function_id, line in reversed(frames):
@@ -684,6 +684,24 @@ def check_thread(frames, describe, spans):
             tokens.append("R")
         else:
             bad = bad or "frame in %s (%s)" % (filename, name)
+    return tokens, names, bad
+
+
+def check_outer_part(frames, describe, spans):
+    """None when frames (innermost first) can be the outer part of a churn.py worker's stack, else
+    a description of them."""
+    tokens, names, bad = stack_tokens(frames, describe, spans)
+    if not bad and OUTER_PART_SHAPE.match(" ".join(tokens)):
+        return None
+    return "%s [%d frames%s]" % (" > ".join(names), len(names), "; " + bad if bad else "")
+
+
+def check_thread(frames, describe, spans):
+    """(category, reason) of a thread's stack (frames innermost first) that churn.py cannot make, or
+    None when it can. Categories: "cut" (the chain ends before the thread's entry frame, _bootstrap
+    or <module>), "spliced" (it reaches the entry but its frames are in an impossible order or
+    place)."""
+    tokens, names, bad = stack_tokens(frames, describe, spans)
     shape = " ".join(tokens)
     if not bad:
         ok = WORKER_SHAPE.match(shape) if tokens and tokens[0] == "T" else MAIN_SHAPE.match(shape)
@@ -708,7 +726,8 @@ def section_torn(args, interps):
             sessions[label] = open_session(t.pid)
             t.stop()
             stats[label] = {"samples": 0, "threads": 0, "torn": 0, "retried": 0, "cut": 0, "spliced": 0,
-                            "bad_samples": 0, "errors": 0, "examples": {"cut": [], "spliced": [], "error": []},
+                            "bad_samples": 0, "errors": 0, "outer_kept": 0, "outer_wrong": 0,
+                            "examples": {"cut": [], "spliced": [], "error": [], "outer part": []},
                             "seconds": 0.0}
         chunk = args.torn_seconds / args.torn_chunks
         for r in range(args.torn_chunks):
@@ -741,6 +760,13 @@ def section_torn(args, interps):
                         for th in threads:
                             if th[3] & _engine.THREAD_TORN:
                                 bad_sample = True
+                                if th[3] & _engine.THREAD_TOP_MISSING:
+                                    st["outer_kept"] += 1
+                                    wrong = check_outer_part(th[6], describe, spans)
+                                    if wrong:
+                                        st["outer_wrong"] += 1
+                                        if len(st["examples"]["outer part"]) < 3:
+                                            st["examples"]["outer part"].append(wrong)
                                 continue
                             wrong = check_thread(th[6], describe, spans)
                             if wrong:
@@ -769,13 +795,15 @@ def section_torn(args, interps):
         bad = st["torn"] + st["cut"] + st["spliced"]
         rows.append([label, st["samples"], threads, pct(st["torn"], threads), pct(st["retried"], threads),
                      pct(st["cut"], threads), pct(st["spliced"], threads), st["errors"], pct(bad, threads),
-                     pct(st["bad_samples"], st["samples"]), "yes" if 100.0 * bad / max(threads, 1) < 1.0 else "NO"])
-        for kind in ("cut", "spliced", "error"):
+                     pct(st["bad_samples"], st["samples"]), "yes" if 100.0 * bad / max(threads, 1) < 1.0 else "NO",
+                     "%d of %d" % (st["outer_kept"], st["torn"]), st["outer_wrong"]])
+        for kind in ("cut", "spliced", "error", "outer part"):
             for e in st["examples"][kind]:
                 examples.append("- %s, %s: %s" % (label, kind, e))
     text = table(["Python", "samples", "threads walked", "torn (flagged)", "retried", "wrong unflagged: cut short",
                   "wrong unflagged: spliced", "sample errors", "bad threads (torn + wrong)",
-                  "samples with a bad thread", "bad threads < 1%"], rows)
+                  "samples with a bad thread", "bad threads < 1%", "torn, outer part kept",
+                  "outer part impossible"], rows)
     if examples:
         text += "\n\nExamples of wrong, unflagged stacks (outermost > ... > innermost):\n\n" + "\n".join(examples)
     return text, stats

@@ -250,13 +250,34 @@ out:
  * thread's own outermost frame (known from an earlier whole walk): then every frame of it leads to
  * this thread's base, so none is another thread's, and it is the stack the thread had when the walk
  * began (F_0 was its top then). *n receives the frames kept (the first *dropped of w->raw are
- * gone). Any other outcome is LS_ERR_TORN. */
+ * gone). Any other outcome is LS_ERR_TORN, and then *held tells where the chain's outer part
+ * starts that the re-check found in place: F_held..F_n, ending at the thread's own outermost
+ * frame, every link and code object as the walk read them (the same proof a chain kept whole
+ * has, for its outer part; count when there is none). The frames above it moved while read. */
+static size_t held_outer_part(const struct ls_walker *w, const struct ls_stack_start *start, size_t count,
+			       int truncated)
+{
+	const uint64_t *links = &w->recheck[1];
+	if (truncated || count == 0 || !start->known_base || w->raw[count - 1].addr != start->known_base)
+		return count;
+	size_t held = count;
+	while (held > 0) {
+		size_t i = held - 1;
+		uint64_t want_back = i + 1 < count ? w->raw[i + 1].addr : 0;
+		if (w->recheck_status[i + 1] || links[2 * i + 1] != w->raw[i].code || links[2 * i] != want_back)
+			break;
+		held = i;
+	}
+	return held;
+}
+
 static int recheck_chain(struct ls_walker *w, const struct ls_stack_start *start, size_t *n, size_t *dropped,
-			 int truncated)
+			 size_t *held, int truncated)
 {
 	const struct ls_layout *l = &w->ctx.target->layout;
 	size_t count = *n;
 	*dropped = 0;
+	*held = count;
 	if (l->frame_kind != LS_FRAME_OBJECT || count == 0 || !start->top_frame_at)
 		return 0;
 	if (l->fr_code != l->fr_back + 8)
@@ -282,17 +303,17 @@ static int recheck_chain(struct ls_walker *w, const struct ls_stack_start *start
 		}
 	}
 	if (w->recheck_status[0])
-		return LS_ERR_TORN;
+		goto torn;
 	if (j == count) { /* the thread is now somewhere our chain does not reach */
 		if (truncated || !start->known_base || w->raw[count - 1].addr != start->known_base)
-			return LS_ERR_TORN;
+			goto torn;
 		j = 0; /* deeper than our top, if every link holds: checked below */
 	}
 	for (size_t i = j; i < count; i++) {
 		uint64_t want_back = i + 1 < count ? w->raw[i + 1].addr : 0;
 		if (w->recheck_status[i + 1] || links[2 * i + 1] != w->raw[i].code ||
 		    (links[2 * i] != want_back && !(truncated && i + 1 == count)))
-			return LS_ERR_TORN;
+			goto torn;
 	}
 	if (j > 0) {
 		int32_t lasti;
@@ -305,6 +326,9 @@ static int recheck_chain(struct ls_walker *w, const struct ls_stack_start *start
 	*dropped = j;
 	*n = count - j;
 	return 0;
+torn:
+	*held = held_outer_part(w, start, count, truncated);
+	return LS_ERR_TORN;
 }
 
 /* --- step 3: code objects and lines ---------------------------------------------------------- */
@@ -643,19 +667,30 @@ int ls_frames_walk(struct ls_walker *w, const struct ls_stack_start *start, int 
 	rc = chain(w, start->top_frame, &n, &truncated);
 	if (rc && (!keep_partial || !ls_error_is_recoverable(rc)))
 		return rc;
+	int top_missing = 0;
 	if (!rc) {
-		/* a chain that fails its re-check may be spliced anywhere: keep none of it */
-		size_t dropped;
-		rc = recheck_chain(w, start, &n, &dropped, truncated);
-		if (rc)
+		/* a chain that fails its re-check may be spliced anywhere above the outer part it
+		 * found in place: keep that part on the last attempt, else none of it */
+		size_t dropped, held;
+		rc = recheck_chain(w, start, &n, &dropped, &held, truncated);
+		if (rc && (rc != LS_ERR_TORN || !keep_partial || held >= n))
 			return rc;
+		if (rc) {
+			memmove(w->raw, w->raw + held, (n - held) * sizeof(*w->raw));
+			n -= held;
+			top_missing = 1;
+		}
 	}
 	int rc2 = resolve(w, n, !truncated, sample, &resolved);
 	if (rc2 && (!keep_partial || !ls_error_is_recoverable(rc2))) {
 		sample->nframes = first;
 		return rc2;
 	}
-	if (rc || rc2 || truncated)
+	if (top_missing && rc2)
+		sample->nframes = first; /* neither the outer part nor the inner one: keep nothing */
+	if (top_missing && !rc2)
+		*flags |= LS_THREAD_TOP_MISSING;
+	else if (rc || rc2 || truncated)
 		*flags |= LS_THREAD_TRUNCATED;
 	else if (n > 0)
 		*base_frame = w->raw[n - 1].addr;

@@ -34,6 +34,8 @@ enum ls_thread_flags {
 	LS_THREAD_TORN = 1 << 3,         /* the stack could not be read consistently */
 	LS_THREAD_HAS_CPU_TIME = 1 << 4, /* cpu_ns is valid */
 	LS_THREAD_HAS_OS_INFO = 1 << 5,  /* the OS knew the thread: state and name are valid */
+	LS_THREAD_TOP_MISSING = 1 << 6,  /* frames hold only the outer part of the stack, from its
+	                                  * outermost frame up: the innermost ones moved while read */
 };
 
 struct ls_frame {
@@ -113,6 +115,13 @@ int64_t ls_session_intern_string(struct ls_session *session, const char *s, size
 #define LS_PARTIAL_STACK_NAME "<partial stack>"
 #define LS_PARTIAL_STACK_FILE "<loopscope>"
 int64_t ls_session_partial_stack_function(struct ls_session *session);
+
+/* The function a recording puts at the leaf of a stack it holds only the outer part of (a thread
+ * flagged LS_THREAD_TOP_MISSING): "<top changed while read>" in file "<loopscope>", so that the
+ * callers keep their place and the missing innermost frames show as what they are. Its id
+ * (interned on first use), or < 0. */
+#define LS_TOP_MISSING_NAME "<top changed while read>"
+int64_t ls_session_top_missing_function(struct ls_session *session);
 
 /* The name the program gave thread `index` of the last sample (threading.Thread.name; see
  * pythread.h), as UTF-8 in buf (cap bytes, LS_PY_THREAD_NAME_MAX is enough). 0, or a negative code

@@ -326,25 +326,29 @@ static int add_thread_sample(struct ls_sampler *s, const struct ls_sample *sampl
 		rt->last_cpu_ns = th->cpu_ns;
 		rt->has_cpu = 1;
 	}
-	/* a stack read only in part gets a root of its own (ls_session_partial_stack_function) */
+	/* a stack read only in part gets a root of its own (ls_session_partial_stack_function), one
+	 * read from its outermost frame up a leaf of its own (ls_session_top_missing_function) */
 	uint32_t partial = (th->flags & LS_THREAD_TRUNCATED) != 0;
-	if (ls_array_reserve((void **)&s->scratch, &s->scratch_cap, (size_t)th->nframes + partial, sizeof(*s->scratch)))
+	uint32_t top_missing = !partial && (th->flags & LS_THREAD_TOP_MISSING) != 0;
+	uint32_t n = th->nframes + partial + top_missing;
+	if (ls_array_reserve((void **)&s->scratch, &s->scratch_cap, n, sizeof(*s->scratch)))
 		return LS_ERR_NOMEM;
 	for (uint32_t i = 0; i < th->nframes; i++) {
 		const struct ls_frame *f = &sample->frames[th->first_frame + i];
 		int64_t id = ls_frametab_intern(&s->frames, f->function_id, f->line);
 		if (id < 0)
 			return (int)id;
-		s->scratch[i] = (uint32_t)id;
+		s->scratch[top_missing + i] = (uint32_t)id;
 	}
-	if (partial) {
-		int64_t fn = ls_session_partial_stack_function(s->session);
+	if (partial || top_missing) {
+		int64_t fn = partial ? ls_session_partial_stack_function(s->session)
+				     : ls_session_top_missing_function(s->session);
 		int64_t id = fn < 0 ? fn : ls_frametab_intern(&s->frames, (uint32_t)fn, LS_LINE_NONE);
 		if (id < 0)
 			return (int)id;
-		s->scratch[th->nframes] = (uint32_t)id;
+		s->scratch[partial ? th->nframes : 0] = (uint32_t)id; /* innermost first */
 	}
-	int64_t stack = ls_stacktab_intern(&s->stacks, s->scratch, th->nframes + partial);
+	int64_t stack = ls_stacktab_intern(&s->stacks, s->scratch, n);
 	if (stack < 0)
 		return (int)stack;
 	struct ls_weights w = {1, wall_ns, cpu, (th->flags & LS_THREAD_ON_CPU) != 0, (th->flags & LS_THREAD_HOLDS_GIL) != 0};

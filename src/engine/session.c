@@ -20,6 +20,7 @@ struct ls_session {
 	struct ls_sample sample;
 	uint64_t samples, threads_walked, torn_threads, retried_threads, retried_samples;
 	int64_t partial_stack_function; /* its id + 1, 0 until first used */
+	int64_t top_missing_function;   /* the same */
 };
 
 /* How many times a whole sample is read again when the interpreter or its thread list changed
@@ -185,19 +186,31 @@ int64_t ls_session_intern_string(struct ls_session *s, const char *str, size_t l
 	return ls_strtab_intern(&s->strings, str, len);
 }
 
-int64_t ls_session_partial_stack_function(struct ls_session *s)
+/* A function of loopscope's own (file "<loopscope>") that marks what a recording could not read;
+ * *memo holds its id + 1 once interned. */
+static int64_t marker_function(struct ls_session *s, const char *label, int64_t *memo)
 {
-	if (s->partial_stack_function)
-		return s->partial_stack_function - 1;
-	int64_t name = ls_strtab_intern(&s->strings, LS_PARTIAL_STACK_NAME, strlen(LS_PARTIAL_STACK_NAME));
+	if (*memo)
+		return *memo - 1;
+	int64_t name = ls_strtab_intern(&s->strings, label, strlen(label));
 	int64_t file = ls_strtab_intern(&s->strings, LS_PARTIAL_STACK_FILE, strlen(LS_PARTIAL_STACK_FILE));
 	if (name < 0 || file < 0)
 		return name < 0 ? name : file;
 	struct ls_function fn = {(uint32_t)name, (uint32_t)file, 0};
 	int64_t id = ls_functab_intern(&s->functions, &fn);
 	if (id >= 0)
-		s->partial_stack_function = id + 1;
+		*memo = id + 1;
 	return id;
+}
+
+int64_t ls_session_partial_stack_function(struct ls_session *s)
+{
+	return marker_function(s, LS_PARTIAL_STACK_NAME, &s->partial_stack_function);
+}
+
+int64_t ls_session_top_missing_function(struct ls_session *s)
+{
+	return marker_function(s, LS_TOP_MISSING_NAME, &s->top_missing_function);
 }
 
 void ls_session_get_stats(const struct ls_session *s, struct ls_session_stats *out)

@@ -557,7 +557,7 @@ static int walk_thread(struct ls_walker *w, uint64_t tstate, uint8_t *ts, const 
 			sample->retried_threads += attempt == 1;
 			sample->nframes = th->first_frame; /* drop the previous attempt's frames */
 			th->nframes = 0;
-			th->flags &= ~(uint32_t)LS_THREAD_TRUNCATED;
+			th->flags &= ~(uint32_t)(LS_THREAD_TRUNCATED | LS_THREAD_TOP_MISSING);
 			if (l->frame_kind == LS_FRAME_OBJECT)
 				rc = ls_frames_reread_start(w, tstate, ts, (size_t)l->ts_size);
 			else
@@ -580,7 +580,9 @@ static int walk_thread(struct ls_walker *w, uint64_t tstate, uint8_t *ts, const 
 			return rc;
 		if (last) {
 			th->nframes = sample->nframes - th->first_frame; /* what the last attempt kept */
-			th->flags |= LS_THREAD_TORN | LS_THREAD_TRUNCATED;
+			th->flags |= LS_THREAD_TORN;
+			if (!(th->flags & LS_THREAD_TOP_MISSING))
+				th->flags |= LS_THREAD_TRUNCATED;
 			sample->torn_threads++;
 			return 0;
 		}

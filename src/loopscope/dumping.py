@@ -38,6 +38,7 @@ def thread_dict(session, cache, raw, python_name=None):
         "state": "running" if on_cpu else "waiting",
         "cpu_time_ns": cpu_ns if flags & _engine.THREAD_HAS_CPU_TIME else None,
         "truncated": bool(flags & _engine.THREAD_TRUNCATED),
+        "top_missing": bool(flags & _engine.THREAD_TOP_MISSING),
         # the engine gives innermost first; a traceback (and our schema) reads outermost first
         "frames": [_frame(session, cache, f, line) for f, line in reversed(frames)],
     }
@@ -84,6 +85,8 @@ def _thread_header(thread, native_ids, pid):
         state.append("interpreter %d" % thread["interpreter"])
     if thread["truncated"]:
         state.append("stack truncated")
+    if thread.get("top_missing"):
+        state.append("innermost frames moving")
     return "%s [%s]" % (ident, ", ".join(state))
 
 
@@ -101,6 +104,8 @@ def format_text(dump, native_ids=False):
         for frame in thread["frames"]:
             line = "?" if frame["line"] is None else str(frame["line"])
             lines.append('    File "%s", line %s, in %s' % (frame["file"], line, frame["function"]))
+        if thread.get("top_missing"):
+            lines.append("    ... (inner frames changed while they were read)")
     if dump["errors"]["torn_threads"]:
         lines.append("")
         lines.append(

@@ -153,3 +153,16 @@ def test_inconsistent_debug_offsets_are_refused_not_followed(tmp_path):
     out = loopscope("dump", "--image", _patched_image(tmp_path, 0x030D00F0, scramble_offsets=True))
     assert out.returncode != 0
     assert out.stderr.startswith("loopscope: error: ") and "_py_debugoffsets" in out.stderr.lower()
+
+
+def test_text_marks_a_stack_kept_from_its_outermost_frame():
+    from loopscope.dumping import format_text
+    frame = {"function": "main", "file": "/app/main.py", "line": 7, "first_line": 5}
+    thread = {"thread_id": 0x7f00, "native_id": 42, "name": None, "python_name": None, "interpreter": 0,
+              "holds_gil": True, "on_cpu": True, "state": "running", "cpu_time_ns": None,
+              "truncated": False, "top_missing": True, "frames": [frame]}
+    dump = {"pid": 42, "python": {"version": "3.10.13", "binary": "/usr/bin/python3.10"},
+            "threads": [thread], "errors": {"torn_threads": 1}}
+    lines = format_text(dump).splitlines()
+    assert lines[2] == 'Thread 0x7f00 (native 42) "MainThread" [running, holds GIL, innermost frames moving]'
+    assert lines[3:5] == ['    File "/app/main.py", line 7, in main', "    ... (inner frames changed while they were read)"]
