@@ -6,6 +6,8 @@ import { el, formatPercent } from './format.js';
 
 // the file of the root a recording puts under a stack it read only in part (ls.h LS_PARTIAL_STACK_FILE)
 const PARTIAL_STACK_FILE = '<loopscope>';
+// the leaf it puts over the outer part of a stack whose top moved while read (ls.h LS_TOP_MISSING_NAME)
+const TOP_MISSING_NAME = '<top changed while read>';
 
 export class SourceView {
   constructor(container, pathLabel, hottestButton) {
@@ -27,9 +29,11 @@ export class SourceView {
     const sources = (this.summary && this.summary.sources) || [];
     if (!sources.includes(selected.file)) {
       this.data = null;
-      this.showMessage(selected.file === PARTIAL_STACK_FILE
-        ? selected.name + ' is where loopscope keeps the stacks it could read only in part (the thread changed under every read, or it was deeper than 16,384 frames): it has no source'
-        : 'the profile holds no text of ' + selected.file + ' (a built-in or frozen module, or a file loopscope could not read)');
+      this.showMessage(selected.file !== PARTIAL_STACK_FILE
+        ? 'the profile holds no text of ' + selected.file + ' (a built-in or frozen module, or a file loopscope could not read)'
+        : selected.name === TOP_MISSING_NAME
+          ? selected.name + ' stands for the innermost frames of a stack that changed under every read (CPython 3.8-3.10, a thread calling and returning all the time): its callers are the part that held still; it has no source'
+          : selected.name + ' is where loopscope keeps the stacks it could read only in part (the thread changed under every read, or it was deeper than 16,384 frames): it has no source');
       return;
     }
     const data = await getJSON('/api/source', { path: selected.file, start: params.start, end: params.end, thread: params.thread, weight: params.weight });
