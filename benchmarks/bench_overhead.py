@@ -300,6 +300,14 @@ def score_pairs(pairs):
     return cutoff or None
 
 
+def poke_binary():
+    """benchmarks/poke.c, built into the temporary directory."""
+    out = os.path.join(tempfile.gettempdir(), "loopscope-bench-poke")
+    subprocess.run([shutil.which("cc") or "gcc", "-O2", "-Wall", "-o", out, os.path.join(harness.HERE, "..", "poke.c")],
+                   check=True)
+    return out
+
+
 def start_paired_contender(c, target_pid, out, pyspy, outputs):
     """Start contender c on the target and return its Popen once it samples (not yet stopped)."""
     if c == "null":
@@ -307,6 +315,14 @@ def start_paired_contender(c, target_pid, out, pyspy, outputs):
     if c.startswith("spin@"):
         command = [sys.executable, "-c", SPIN_SOURCE, c.split("@", 1)[1]]
         return subprocess.Popen(command), [sys.executable, "-c", "<spin>", c.split("@", 1)[1]]
+    if c.startswith(("sampler@", "sampler-noos@")):
+        kind, rate = c.split("@")
+        command = [sys.executable, os.path.join(harness.HERE, "..", "sampler_contender.py"), str(target_pid), rate,
+                   "no-os" if kind == "sampler-noos" else "os"]
+        return subprocess.Popen(command), command
+    if c.startswith("poke@"):
+        command = [poke_binary(), str(target_pid)] + c.split("@", 1)[1].split(":")
+        return subprocess.Popen(command), command
     command = profiler_command(c, target_pid, out, pyspy)
     prof, output = attach(c, command, out)
     if output:
@@ -541,7 +557,8 @@ def main():
     parser.add_argument("--other-loopscope", metavar="BIN",
                         help="another loopscope executable, measured as the paired contender other@RATE")
     parser.add_argument("--contenders", metavar="C[,C]",
-                        help="paired contenders (default: %s); spin@PCT adds a process that only burns PCT %% of a core"
+                        help="paired contenders (default: %s); spin@PCT adds a process that only burns PCT %% of a core, "
+                        "poke@RATE:BYTES[:RANGES] one that only reads BYTES of the target's heap RATE times a second (poke.c)"
                         % ",".join(PAIRED_CONTENDERS))
     args = parser.parse_args()
     if args.quick:
@@ -549,9 +566,10 @@ def main():
     args.workloads = [w.strip() for w in args.only.split(",")] if args.only else list(WORKLOADS)
     args.paired_contenders = [c.strip() for c in args.contenders.split(",")] if args.contenders else list(PAIRED_CONTENDERS)
     for c in args.paired_contenders:
-        if c not in PAIRED_CONTENDERS and not re.match(r"spin@\d+(\.\d+)?$", c) and not (
+        if c not in PAIRED_CONTENDERS and not re.match(r"spin@\d+(\.\d+)?$", c) and not re.match(
+                r"(poke@\d+:\d+(:\d+)?|sampler(-noos)?@\d+)$", c) and not (
                 args.other_loopscope and re.match(r"other@\d+$", c)):
-            sys.exit("unknown contender %s (choose from %s, spin@PCT, or other@RATE with --other-loopscope)"
+            sys.exit("unknown contender %s (choose from %s, spin@PCT, poke@RATE:BYTES[:RANGES], sampler[-noos]@RATE, or other@RATE with --other-loopscope)"
                      % (c, ", ".join(PAIRED_CONTENDERS)))
     global OTHER_LOOPSCOPE
     OTHER_LOOPSCOPE = args.other_loopscope

@@ -760,7 +760,7 @@ def section_torn(args, interps):
                         for th in threads:
                             if th[3] & _engine.THREAD_TORN:
                                 bad_sample = True
-                                if th[3] & _engine.THREAD_TOP_MISSING:
+                                if th[3] & getattr(_engine, "THREAD_TOP_MISSING", 0):  # (a baseline build may lack it)
                                     st["outer_kept"] += 1
                                     wrong = check_outer_part(th[6], describe, spans)
                                     if wrong:

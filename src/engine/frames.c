@@ -98,6 +98,40 @@ static int copy_chunks(struct ls_walker *w, const struct ls_stack_start *start)
 	return 0;
 }
 
+/* 3.11+: a frame in the newest chunk past the part we copied (the stack grew after the copy):
+ * the rest of the chunk up to that frame and CHUNK_EXTEND_MARGIN beyond is read in one call and
+ * joined to the copy (at most CHUNK_EXTENSIONS times an attempt, then the attempt is torn).
+ * Frame by frame, a stack that moves would cost a read per frame, and the target a lock of its
+ * memory map per read: what slows a target that maps and unmaps chunks all the time. The bytes
+ * are newer than the frame that pointed there, as everywhere. LS_ERR_READ when addr is not such
+ * a frame (the caller reads it alone). */
+#define CHUNK_EXTEND_MARGIN 4096u
+#define CHUNK_EXTENSIONS 2
+static int extend_newest_chunk(struct ls_walker *w, uint64_t addr, size_t size)
+{
+	const struct ls_layout *l = &w->ctx.target->layout;
+	struct ls_chunk_copy *c = &w->chunks[0];
+	const uint8_t *have = c->held ? c->held : w->chunk_bytes + c->local;
+	uint64_t declared = ls_get_u64(have, l->chunk_size);
+	if (addr < c->remote + (uint64_t)l->chunk_data || declared > LS_CHUNK_BYTES_MAX || addr - c->remote >= declared ||
+	    addr - c->remote < c->size)
+		return LS_ERR_READ;
+	if (addr - c->remote + size > declared || w->chunk_extensions++ >= CHUNK_EXTENSIONS)
+		return LS_ERR_TORN;
+	uint64_t want = addr - c->remote + size + CHUNK_EXTEND_MARGIN;
+	want = want < declared ? (want + 7) & ~7ull : declared;
+	if (reserve((void **)&w->newest_chunk, &w->newest_chunk_cap, (size_t)want, 1))
+		return LS_ERR_NOMEM;
+	if (have != w->newest_chunk)
+		memmove(w->newest_chunk, have, (size_t)c->size);
+	int rc = ls_proc_read(w->ctx.proc, c->remote + c->size, w->newest_chunk + c->size, (size_t)(want - c->size));
+	if (rc)
+		return ls_error_is_recoverable(rc) ? LS_ERR_TORN : rc;
+	c->held = w->newest_chunk;
+	c->size = want;
+	return 0;
+}
+
 /* The bytes of the frame at addr: from a chunk copy or the page cache, else read into buf. */
 static int frame_bytes(struct ls_walker *w, uint64_t addr, size_t size, uint8_t *buf, const uint8_t **out)
 {
@@ -114,6 +148,11 @@ static int frame_bytes(struct ls_walker *w, uint64_t addr, size_t size, uint8_t 
 			*out = (c->held ? c->held : w->chunk_bytes + c->local) + (addr - c->remote);
 			return 0;
 		}
+	}
+	if (w->nchunks > 0) {
+		int rc = extend_newest_chunk(w, addr, size);
+		if (rc != LS_ERR_READ)
+			return rc ? rc : frame_bytes(w, addr, size, buf, out);
 	}
 	int rc = ls_walker_read(w, addr, buf, size, size);
 	*out = buf;
@@ -654,6 +693,7 @@ int ls_frames_walk(struct ls_walker *w, const struct ls_stack_start *start, int 
 	*nframes = 0;
 	*base_frame = 0;
 	w->nchunks = 0;
+	w->chunk_extensions = 0;
 	if (l->frame_kind != LS_FRAME_OBJECT && start->datastack) {
 		rc = copy_chunks(w, start);
 		if (rc && !ls_error_is_recoverable(rc))
@@ -724,6 +764,7 @@ void ls_walker_release(struct ls_walker *w)
 	free(w->recheck_status);
 	free(w->prefetch_bytes);
 	free(w->retry_chunk);
+	free(w->newest_chunk);
 	free(w->spec_bytes);
 	free(w->merge_iov);
 	free(w->merge_status);

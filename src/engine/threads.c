@@ -123,6 +123,18 @@ static const uint8_t *spec_find(struct ls_walker *w, uint64_t addr, size_t len)
 	return NULL;
 }
 
+/* How many bytes from addr on this sample's first batch holds in one range (0 if none). */
+static size_t spec_held(const struct ls_walker *w, uint64_t addr)
+{
+	size_t most = 0;
+	for (size_t i = 0; w->spec_serve && i < w->nspec_ranges; i++) {
+		const struct ls_spec_range *r = &w->spec_ranges[i];
+		if (r->ok && addr >= r->addr && addr - r->addr < r->len && r->len - (addr - r->addr) > most)
+			most = r->len - (size_t)(addr - r->addr);
+	}
+	return most;
+}
+
 /* A walk's read of len bytes at addr, remembered for the next sample (predict bytes, >= len): the
  * batch's copy, or NULL, which ends serving from the batch for the rest of the attempt. */
 static const uint8_t *batch_lookup(struct ls_walker *w, uint64_t addr, size_t len, size_t predict)
@@ -403,8 +415,8 @@ static size_t start_iovs(const struct ls_walker *w, const uint8_t *ts, struct ls
 /* After one read of a thread state afresh (into fresh, status fresh_status) followed by its start
  * ranges as the older copy ts named them (start_iovs): what of them holds for the fresh state. The
  * cframe word holds if the fresh state names the same cframe; the chunk if it names the same chunk
- * with its top within what was read (and then only its used part is handed on). ts becomes the
- * fresh state, so that the walk starts from one moment: the state, then what it points to. */
+ * with its top within what was read. ts becomes the fresh state, so that the walk starts from one
+ * moment: the state, then what it points to. */
 static void settle_fresh(const struct ls_walker *w, uint8_t *ts, const uint8_t *fresh, int fresh_status,
 			 struct ls_prefetch *pf, const int *kind, const int *status, size_t m)
 {
@@ -419,8 +431,9 @@ static void settle_fresh(const struct ls_walker *w, uint8_t *ts, const uint8_t *
 		} else {
 			uint64_t chunk = ls_get_u64(ts, l->ts_datastack_chunk);
 			size_t need = chunk_read_len(chunk, datastack_top(l, fresh));
+			/* all of what was read is handed on, not only the used part the state names: it was
+			 * read after the state and the cframe word, so the frames pushed meanwhile are in it */
 			pf->chunk_ok = ls_get_u64(fresh, l->ts_datastack_chunk) == chunk && need <= pf->chunk_len;
-			pf->chunk_len = need;
 		}
 	}
 	memcpy(ts, fresh, (size_t)l->ts_size);
@@ -428,8 +441,9 @@ static void settle_fresh(const struct ls_walker *w, uint8_t *ts, const uint8_t *
 
 /* How far past a thread's last known top its newest chunk is read when the state is read afresh
  * in the same call: a running thread pushes and pops a frame every ~100 ns, a few dozen frames of
- * ~100 bytes in the microseconds between two reads. */
-#define START_MARGIN 4096u
+ * ~100 bytes in the microseconds between two reads, and a frame past the copy costs the whole
+ * attempt (frames.c frame_bytes). Bytes are cheap beside another attempt: the whole 16 KiB. */
+#define START_MARGIN LS_CHUNK_FIRST_READ
 
 /* For threads first .. first+LS_PREFETCH_THREADS of the list, the ranges their stack walks start
  * from (start_iovs); w->prefetch[i - first] holds thread i's. When this sample's first batch holds
@@ -478,6 +492,10 @@ static int prefetch_stacks(struct ls_walker *w, size_t first, size_t n)
 				} else {
 					pf->chunk = have; /* the batch outlives the sample's walks: no copy */
 					pf->chunk_ok = 1;
+					/* and all the batch holds of it: frames pushed after the state was read
+					 * are in it when they fit (frames.c takes none past it) */
+					size_t held = spec_held(w, start[j].addr);
+					pf->chunk_len = held < LS_CHUNK_FIRST_READ ? held : LS_CHUNK_FIRST_READ;
 				}
 			}
 		}

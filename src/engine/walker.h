@@ -100,6 +100,9 @@ struct ls_walker {
 	uint64_t code_epoch_hits;   /* code headers trusted by their epoch instead of read */
 	uint8_t *prefetch_bytes;    /* LS_PREFETCH_THREADS x LS_CHUNK_FIRST_READ, then as many thread states */
 	uint8_t *retry_chunk;       /* a retry's newest chunk (LS_CHUNK_FIRST_READ), then its thread state */
+	uint8_t *newest_chunk;      /* 3.11+: the newest chunk's copy when a walk read more of it (frames.c) */
+	size_t newest_chunk_cap;
+	int chunk_extensions;       /* ... how many times this attempt */
 
 	/* scratch, reused */
 	uint8_t *pages;             /* LS_PAGE_CACHE pages of the current <=3.10 walk */

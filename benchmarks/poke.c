@@ -1,0 +1,71 @@
+/* poke.c - a diagnostic contender for bench_overhead.py: read BYTES of the target's memory RATE
+ * times a second and do nothing else, to tell what about a profiler's reads costs the target.
+ * With a few bytes it only takes the target's memory-map lock (mmap_lock) as every
+ * process_vm_readv does; with tens of KiB it also pins and copies pages, as a deep stack's sample
+ * does; in RANGES ranges (4 KiB apart, BYTES in all) it takes the lock once per range, as a batch of
+ * many ranges does. It reads from the start of the target's [heap] (memory the target does not
+ * unmap), in one call, on absolute deadlines; it never stops on a failed read. Built by
+ * bench_overhead.py.
+ *
+ *   poke PID RATE BYTES [RANGES]
+ */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <signal.h>
+#include <sys/uio.h>
+#include <time.h>
+
+static unsigned long heap_start(int pid)
+{
+	char path[64], line[512];
+	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	FILE *f = fopen(path, "r");
+	unsigned long start = 0;
+	while (f && fgets(line, sizeof(line), f))
+		if (strstr(line, "[heap]") && sscanf(line, "%lx-", &start) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return start;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 4 && argc != 5) {
+		fprintf(stderr, "usage: %s PID RATE BYTES [RANGES]\n", argv[0]);
+		return 2;
+	}
+	int pid = atoi(argv[1]);
+	long rate = atol(argv[2]);
+	size_t bytes = (size_t)atol(argv[3]);
+	size_t ranges = argc == 5 ? (size_t)atol(argv[4]) : 1;
+	unsigned long addr = heap_start(pid);
+	char *buf = malloc(bytes ? bytes : 1);
+	if (!addr || rate <= 0 || !buf || ranges < 1 || ranges > 1024 || bytes / ranges > 4096 * (ranges > 1)) {
+		if (ranges > 1 && bytes / ranges > 4096)
+			fprintf(stderr, "poke: at most 4096 bytes a range when there are several\n");
+		fprintf(stderr, "poke: no [heap] in process %d, or bad arguments\n", pid);
+		return 1;
+	}
+	long period = 1000000000L / rate;
+	struct timespec next;
+	clock_gettime(CLOCK_MONOTONIC, &next);
+	for (;;) {
+		next.tv_nsec += period;
+		while (next.tv_nsec >= 1000000000L) {
+			next.tv_nsec -= 1000000000L;
+			next.tv_sec++;
+		}
+		clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL);
+		struct iovec local[1024], remote[1024];
+		for (size_t i = 0; i < ranges; i++) {
+			size_t len = bytes / ranges;
+			local[i] = (struct iovec){buf + i * len, len};
+			remote[i] = (struct iovec){(void *)(addr + (ranges > 1 ? i * 4096 : 0)), len};
+		}
+		if (process_vm_readv(pid, local, ranges, remote, ranges, 0) < 0 && kill(pid, 0) != 0)
+			return 0; /* the target is gone */
+	}
+}
