@@ -3,6 +3,8 @@
 # Usage: python benchmarks/bench_storage_read.py PROFILE.lsp  (e.g. the 24 h file of bench_storage_write.py)
 import sys, time
 from loopscope.storage import Profile
+if len(sys.argv) != 2 or sys.argv[1].startswith("-"):
+    sys.exit("usage: python benchmarks/bench_storage_read.py PROFILE.lsp")
 p = Profile(sys.argv[1])
 start, end = p.time_range()
 def timed(label, **kw):

@@ -5,6 +5,8 @@
 import os, random, sys, time
 from loopscope.storage import ProfileWriter, Profile
 
+if len(sys.argv) < 2 or sys.argv[1].startswith("-"):
+    sys.exit("usage: python benchmarks/bench_storage_write.py OUT.lsp [WINDOWS [STACKS [ZIPF]]] [--big] [--close]")
 path = sys.argv[1]
 WINDOWS = int(sys.argv[2]) if len(sys.argv) > 2 else 86400
 START = 1_700_000_000 * 10**9

@@ -15,6 +15,8 @@ from loopscope import _engine
 
 
 def main():
+    if len(sys.argv) != 4 or not sys.argv[1].isdigit():
+        sys.exit("usage: python loop_record.py PID RATE SECONDS")
     pid, rate, seconds = int(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3])
     deadline = time.monotonic() + 2.0
     while True:

@@ -11,6 +11,8 @@ from loopscope import _engine
 
 
 def main():
+    if len(sys.argv) not in (3, 4) or not sys.argv[1].isdigit():
+        sys.exit("usage: python sampler_contender.py PID RATE [os|no-os]")
     pid, rate = int(sys.argv[1]), int(sys.argv[2])
     os_info = (sys.argv[3] if len(sys.argv) > 3 else "os") == "os"
     session = _engine.Session(pid)
