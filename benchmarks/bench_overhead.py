@@ -20,6 +20,12 @@ Contenders, run on a fresh workload process each:
                     non-pausing mode, the fair comparison (loopscope never pauses its target)
   py-spy@100        `py-spy record` in its default mode, which stops the target for every sample
 
+Diagnostic contenders, for the paired slices only (--contenders): null (a process that does
+nothing), spin@PCT (burns PCT percent of a core, touching nothing of the target's), poke@RATE:BYTES[:RANGES]
+(poke.c: reads BYTES of the target's heap in RANGES ranges RATE times a second, nothing else),
+sampler@RATE and sampler-noos@RATE (sampler_contender.py: loopscope's C sampler alone, with and
+without the /proc reads), other@RATE (another loopscope build, --other-loopscope BIN).
+
 Each workload prints "ready PID" and waits; the profiler is attached (loopscope: its profile file
 exists; py-spy: it has printed "Sampling process"), 0.3 s pass, then the workload is told to go and
 times its own work (perf_counter and process_time). The profilers stop by themselves when the
@@ -557,7 +563,7 @@ def main():
     parser.add_argument("--other-loopscope", metavar="BIN",
                         help="another loopscope executable, measured as the paired contender other@RATE")
     parser.add_argument("--contenders", metavar="C[,C]",
-                        help="paired contenders (default: %s); spin@PCT adds a process that only burns PCT %% of a core, "
+                        help="paired contenders (default: %s); spin@PCT adds a process that only burns PCT percent of a core, "
                         "poke@RATE:BYTES[:RANGES] one that only reads BYTES of the target's heap RATE times a second (poke.c)"
                         % ",".join(PAIRED_CONTENDERS))
     args = parser.parse_args()
