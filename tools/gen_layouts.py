@@ -63,7 +63,7 @@ OFFSET_FIELDS = [
                        "ts_thread_id", "ts_native_tid", "ts_datastack_chunk"]),
     ("_PyStackChunk (3.11+)", ["chunk_previous", "chunk_size", "chunk_data"]),
     ("PyFrameObject (<=3.10) / _PyInterpreterFrame (3.11+)",
-     ["fr_size", "fr_back", "fr_code", "fr_lasti", "fr_owner", "fr_is_entry"]),
+     ["fr_size", "fr_back", "fr_code", "fr_lasti", "fr_owner", "fr_is_entry", "fr_state"]),
     ("PyCodeObject", ["co_size", "co_filename", "co_name", "co_qualname", "co_firstlineno",
                       "co_linetable", "co_code_adaptive", "co_firsttraceable", "co_code",
                       "co_ob_size", "co_version", "co_framesize", "co_nlocalsplus", "co_stacksize",
@@ -125,12 +125,14 @@ def probe_exprs(minor):
         e["fr_code"] = f"offsetof({frame}, f_code)"
         e["fr_lasti"] = f"offsetof({frame}, f_lasti)"
         e["fr_owner"] = e["fr_is_entry"] = None
+        e["fr_state"] = f"offsetof({frame}, {'f_executing' if minor <= 9 else 'f_state'})"
     else:
         e["fr_back"] = f"offsetof({frame}, previous)"
         e["fr_code"] = f"offsetof({frame}, {'f_code' if minor <= 12 else 'f_executable'})"
         e["fr_lasti"] = f"offsetof({frame}, {'prev_instr' if minor <= 12 else 'instr_ptr'})"
         e["fr_owner"] = f"offsetof({frame}, owner)"
         e["fr_is_entry"] = f"offsetof({frame}, is_entry)" if minor == 11 else None
+        e["fr_state"] = None
 
     e["co_size"] = f"sizeof({code})"
     e["co_filename"] = f"offsetof({code}, co_filename)"

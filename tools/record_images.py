@@ -7,7 +7,8 @@ ground truth, then runs `loopscope dump PID --save-image` and writes, under test
   <id>.expected  what a replay of the image must print, in test_engine.c's plain format:
                  "thread N NAME" (the name the program gave the thread, "-" for none) then one
                  "  function|file|line" per frame, innermost first
-Re-run it after changing what the walker reads: `.venv/bin/python tools/record_images.py`.
+Re-run it after changing what the walker reads: `.venv/bin/python tools/record_images.py`
+(or name the images to record again: `... record_images.py cpython-3.9 cpython-3.10`).
 """
 import glob
 import json
@@ -71,9 +72,15 @@ def record(ident, python):
 
 
 def main():
+    """Record every interpreter found, or only those named: record_images.py [ID ...] (cpython-3.10 ...)."""
     os.makedirs(OUT, exist_ok=True)
-    for ident, python in interpreters().items():
-        record(ident, python)
+    found = interpreters()
+    wanted = sys.argv[1:] or list(found)
+    unknown = [ident for ident in wanted if ident not in found]
+    if unknown:
+        sys.exit("unknown or missing interpreter %s (found: %s)" % (", ".join(unknown), ", ".join(found)))
+    for ident in wanted:
+        record(ident, found[ident])
 
 
 if __name__ == "__main__":

@@ -72,6 +72,15 @@ void ls_frame_pages_clear(struct ls_walker *w)
 	w->page_index_used = 0;
 }
 
+/* Forget the pages that came from the sample's batch: the walk has read afresh, and the frames
+ * fresh bytes lead to must not be taken from older ones. */
+static void drop_batch_pages(struct ls_walker *w)
+{
+	for (size_t i = 0; i < w->npages; i++)
+		if (w->page_at[i] != w->pages + i * LS_PAGE_SIZE)
+			w->page_addrs[i] = 0;
+}
+
 int ls_frame_pages_bytes(struct ls_walker *w, uint64_t addr, size_t size, const uint8_t **out)
 {
 	uint64_t page = addr & ~(uint64_t)(LS_PAGE_SIZE - 1);
@@ -80,6 +89,10 @@ int ls_frame_pages_bytes(struct ls_walker *w, uint64_t addr, size_t size, const 
 	if (addr - page + size > LS_PAGE_SIZE)
 		return LS_ERR_READ; /* crosses a page: the caller reads it directly */
 	size_t slot = page_find(w, page);
+	if (slot < LS_PAGE_CACHE && !w->spec_serve && w->page_at[slot] != w->pages + slot * LS_PAGE_SIZE) {
+		drop_batch_pages(w); /* a batch page, but the walk read afresh since (a frame across pages) */
+		slot = LS_PAGE_CACHE;
+	}
 	if (slot < LS_PAGE_CACHE) {
 		*out = w->page_at[slot] + (addr - page);
 		return 0;
@@ -88,11 +101,7 @@ int ls_frame_pages_bytes(struct ls_walker *w, uint64_t addr, size_t size, const 
 	w->page_addrs[slot] = 0;
 	const uint8_t *have = ls_walker_batch_bytes(w, page, LS_PAGE_SIZE);
 	if (!have) {
-		/* read fresh from here on: pages held from the batch are older than this one, so the
-		 * frames it leads to must not be taken from them */
-		for (size_t i = 0; i < w->npages; i++)
-			if (w->page_at[i] != w->pages + i * LS_PAGE_SIZE)
-				w->page_addrs[i] = 0;
+		drop_batch_pages(w); /* read fresh from here on */
 		uint8_t *dst = w->pages + slot * LS_PAGE_SIZE;
 		int rc = ls_proc_read(w->ctx.proc, page, dst, LS_PAGE_SIZE);
 		if (rc)

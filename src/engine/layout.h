@@ -64,8 +64,9 @@ struct ls_layout {
 		ts_datastack_chunk;
 	/* _PyStackChunk (3.11+) */
 	int32_t chunk_previous, chunk_size, chunk_data;
-	/* PyFrameObject (<=3.10) or _PyInterpreterFrame (3.11+) */
-	int32_t fr_size, fr_back, fr_code, fr_lasti, fr_owner, fr_is_entry;
+	/* PyFrameObject (<=3.10) or _PyInterpreterFrame (3.11+); fr_state (<=3.10): the byte that
+	 * says whether the frame is on a stack now (3.8/3.9 f_executing, 3.10 f_state) */
+	int32_t fr_size, fr_back, fr_code, fr_lasti, fr_owner, fr_is_entry, fr_state;
 	/* PyCodeObject */
 	int32_t co_size, co_filename, co_name, co_qualname, co_firstlineno, co_linetable,
 		co_code_adaptive, co_firsttraceable, co_code, co_ob_size;

@@ -493,6 +493,7 @@ int ls_layout_from_debug_offsets(struct ls_layout *out, const uint8_t *block, si
 	l.chunk_size = 8;
 	l.chunk_data = 24;
 	l.fr_is_entry = -1;          /* 3.11 only */
+	l.fr_state = -1;             /* <= 3.10 only */
 	l.co_firsttraceable = -1;    /* not exported */
 	l.co_code = -1;              /* <=3.10 only */
 	l.co_ob_size = l.bytes_size; /* PyVarObject.ob_size, the same in every var object */

@@ -36,7 +36,7 @@ static const struct ls_layout ls_layout_rows[] = {
 		.chunk_previous = -1, .chunk_size = -1, .chunk_data = -1,
 		/* PyFrameObject (<=3.10) / _PyInterpreterFrame (3.11+) */
 		.fr_size = 368, .fr_back = 24, .fr_code = 32, .fr_lasti = 104,
-		.fr_owner = -1, .fr_is_entry = -1,
+		.fr_owner = -1, .fr_is_entry = -1, .fr_state = 116,
 		/* PyCodeObject */
 		.co_size = 176, .co_filename = 104, .co_name = 112, .co_qualname = -1,
 		.co_firstlineno = 40, .co_linetable = 120, .co_code_adaptive = -1, .co_firsttraceable = -1,
@@ -71,7 +71,7 @@ static const struct ls_layout ls_layout_rows[] = {
 		.chunk_previous = -1, .chunk_size = -1, .chunk_data = -1,
 		/* PyFrameObject (<=3.10) / _PyInterpreterFrame (3.11+) */
 		.fr_size = 368, .fr_back = 24, .fr_code = 32, .fr_lasti = 104,
-		.fr_owner = -1, .fr_is_entry = -1,
+		.fr_owner = -1, .fr_is_entry = -1, .fr_state = 116,
 		/* PyCodeObject */
 		.co_size = 176, .co_filename = 104, .co_name = 112, .co_qualname = -1,
 		.co_firstlineno = 40, .co_linetable = 120, .co_code_adaptive = -1, .co_firsttraceable = -1,
@@ -106,7 +106,7 @@ static const struct ls_layout ls_layout_rows[] = {
 		.chunk_previous = -1, .chunk_size = -1, .chunk_data = -1,
 		/* PyFrameObject (<=3.10) / _PyInterpreterFrame (3.11+) */
 		.fr_size = 360, .fr_back = 24, .fr_code = 32, .fr_lasti = 96,
-		.fr_owner = -1, .fr_is_entry = -1,
+		.fr_owner = -1, .fr_is_entry = -1, .fr_state = 108,
 		/* PyCodeObject */
 		.co_size = 176, .co_filename = 104, .co_name = 112, .co_qualname = -1,
 		.co_firstlineno = 40, .co_linetable = 120, .co_code_adaptive = -1, .co_firsttraceable = -1,
@@ -141,7 +141,7 @@ static const struct ls_layout ls_layout_rows[] = {
 		.chunk_previous = 0, .chunk_size = 8, .chunk_data = 24,
 		/* PyFrameObject (<=3.10) / _PyInterpreterFrame (3.11+) */
 		.fr_size = 80, .fr_back = 48, .fr_code = 32, .fr_lasti = 56,
-		.fr_owner = 69, .fr_is_entry = 68,
+		.fr_owner = 69, .fr_is_entry = 68, .fr_state = -1,
 		/* PyCodeObject */
 		.co_size = 192, .co_filename = 112, .co_name = 120, .co_qualname = 128,
 		.co_firstlineno = 72, .co_linetable = 136, .co_code_adaptive = 184, .co_firsttraceable = 168,
@@ -176,7 +176,7 @@ static const struct ls_layout ls_layout_rows[] = {
 		.chunk_previous = 0, .chunk_size = 8, .chunk_data = 24,
 		/* PyFrameObject (<=3.10) / _PyInterpreterFrame (3.11+) */
 		.fr_size = 80, .fr_back = 8, .fr_code = 0, .fr_lasti = 56,
-		.fr_owner = 70, .fr_is_entry = -1,
+		.fr_owner = 70, .fr_is_entry = -1, .fr_state = -1,
 		/* PyCodeObject */
 		.co_size = 200, .co_filename = 112, .co_name = 120, .co_qualname = 128,
 		.co_firstlineno = 68, .co_linetable = 136, .co_code_adaptive = 192, .co_firsttraceable = 176,
@@ -211,7 +211,7 @@ static const struct ls_layout ls_layout_rows[] = {
 		.chunk_previous = 0, .chunk_size = 8, .chunk_data = 24,
 		/* PyFrameObject (<=3.10) / _PyInterpreterFrame (3.11+) */
 		.fr_size = 80, .fr_back = 8, .fr_code = 0, .fr_lasti = 56,
-		.fr_owner = 70, .fr_is_entry = -1,
+		.fr_owner = 70, .fr_is_entry = -1, .fr_state = -1,
 		/* PyCodeObject */
 		.co_size = 208, .co_filename = 112, .co_name = 120, .co_qualname = 128,
 		.co_firstlineno = 68, .co_linetable = 136, .co_code_adaptive = 200, .co_firsttraceable = 184,

@@ -32,164 +32,6 @@ static int read_u64_at(struct ls_walker *w, uint64_t base, int32_t off, uint64_t
 	return ls_proc_read_u64(w->ctx.proc, base + (uint64_t)off, out);
 }
 
-/* --- reads predicted from the previous sample ------------------------------------------------ */
-
-
-/* The slot of spec_want_index for addr: the one holding it, or the empty one where it goes. */
-static size_t want_slot(const struct ls_walker *w, uint64_t addr)
-{
-	size_t mask = LS_SPEC_HASH - 1;
-	size_t i = (size_t)((addr >> 3) * 0x9E3779B97F4A7C15ull >> 40) & mask;
-	while (w->spec_want_index[i] && w->spec_want[w->spec_want_index[i] - 1].addr != addr)
-		i = (i + 1) & mask;
-	return i;
-}
-
-/* Add a range to the next sample's prediction (with age), unless full; its index slot is `slot`. */
-static void want_add(struct ls_walker *w, size_t slot, uint64_t addr, size_t len, int age)
-{
-	if (w->nspec_want == LS_SPEC_RANGES || w->spec_want_bytes + len > LS_SPEC_BYTES)
-		return;
-	w->spec_want[w->nspec_want++] = (struct ls_spec_range){addr, len, 0, 0, age};
-	w->spec_want_index[slot] = (uint16_t)w->nspec_want;
-	w->spec_want_bytes += len;
-}
-
-/* Remember that a walk read [addr, addr + len) for the next sample's first batch. */
-static void spec_want(struct ls_walker *w, uint64_t addr, size_t len)
-{
-	if (len == 0 || len > LS_SPEC_BYTES)
-		return;
-	size_t slot = want_slot(w, addr);
-	if (!w->spec_want_index[slot]) {
-		want_add(w, slot, addr, len, 0);
-		return;
-	}
-	struct ls_spec_range *r = &w->spec_want[w->spec_want_index[slot] - 1];
-	if (len > r->len && w->spec_want_bytes + (len - r->len) <= LS_SPEC_BYTES) {
-		w->spec_want_bytes += len - r->len;
-		r->len = len;
-	}
-}
-
-/* The next sample's prediction: what this sample's walks read, and what was predicted for this
- * sample, read fine and not needed, for up to LS_SPEC_KEEP samples (a frame that comes and goes,
- * such as a short call at the top of a busy stack, is then read in the batch when it is back). */
-static size_t spec_next(struct ls_walker *w)
-{
-	for (size_t i = 0; i < w->nspec_pred; i++) {
-		const struct ls_spec_range *r = &w->spec_ranges[i];
-		if (!r->ok || r->age + 1 >= LS_SPEC_KEEP)
-			continue;
-		size_t slot = want_slot(w, r->addr);
-		if (!w->spec_want_index[slot]) {
-			want_add(w, slot, r->addr, r->len, r->age + 1);
-			continue;
-		}
-		/* read again: keep the longest length of the last LS_SPEC_KEEP samples, so that the top of
-		 * a stack that moves up and down in its newest chunk stays within what the batch reads
-		 * (a batch copy one byte short is no use: the whole stack is read again) */
-		struct ls_spec_range *want = &w->spec_want[w->spec_want_index[slot] - 1];
-		if (r->len > want->len && r->age + 1 < LS_SPEC_KEEP && w->spec_want_bytes + (r->len - want->len) <= LS_SPEC_BYTES) {
-			w->spec_want_bytes += r->len - want->len;
-			want->len = r->len;
-		}
-	}
-	size_t npred = w->nspec_want;
-	memcpy(w->spec_ranges, w->spec_want, npred * sizeof(*w->spec_ranges));
-	memset(w->spec_want_index, 0, sizeof(w->spec_want_index));
-	w->nspec_pred = npred;
-	w->nspec_ranges = 0;
-	w->nspec_want = 0;
-	w->spec_want_bytes = 0;
-	w->spec_cursor = 0;
-	return npred;
-}
-
-/* This sample's first-batch copy of [addr, addr + len), or NULL. The search starts where the last
- * one found its range: walks read in the order they read last time, which is the batch's order. */
-static const uint8_t *spec_find(struct ls_walker *w, uint64_t addr, size_t len)
-{
-	if (!w->spec_serve || w->nspec_ranges == 0)
-		return NULL;
-	size_t n = w->nspec_ranges, i = w->spec_cursor < n ? w->spec_cursor : 0;
-	for (size_t k = 0; k < n; k++, i = i + 1 == n ? 0 : i + 1) {
-		const struct ls_spec_range *r = &w->spec_ranges[i];
-		if (r->ok && addr >= r->addr && addr - r->addr <= r->len && len <= r->len - (addr - r->addr)) {
-			w->spec_cursor = i;
-			return w->spec_bytes + r->local + (addr - r->addr);
-		}
-	}
-	return NULL;
-}
-
-/* How many bytes from addr on this sample's first batch holds in one range (0 if none). */
-static size_t spec_held(const struct ls_walker *w, uint64_t addr)
-{
-	size_t most = 0;
-	for (size_t i = 0; w->spec_serve && i < w->nspec_ranges; i++) {
-		const struct ls_spec_range *r = &w->spec_ranges[i];
-		if (r->ok && addr >= r->addr && addr - r->addr < r->len && r->len - (addr - r->addr) > most)
-			most = r->len - (size_t)(addr - r->addr);
-	}
-	return most;
-}
-
-/* A walk's read of len bytes at addr, remembered for the next sample (predict bytes, >= len): the
- * batch's copy, or NULL, which ends serving from the batch for the rest of the attempt. */
-static const uint8_t *batch_lookup(struct ls_walker *w, uint64_t addr, size_t len, size_t predict)
-{
-	spec_want(w, addr, predict > len ? predict : len);
-	const uint8_t *have = spec_find(w, addr, len);
-	if (!have)
-		w->spec_serve = 0;
-	return have;
-}
-
-const uint8_t *ls_walker_batch_bytes(struct ls_walker *w, uint64_t addr, size_t len)
-{
-	return batch_lookup(w, addr, len, len);
-}
-
-int ls_walker_read(struct ls_walker *w, uint64_t addr, void *dst, size_t len, size_t predict)
-{
-	const uint8_t *have = batch_lookup(w, addr, len, predict);
-	if (!have)
-		return ls_proc_read(w->ctx.proc, addr, dst, len);
-	memcpy(dst, have, len);
-	return 0;
-}
-
-int ls_walker_readv(struct ls_walker *w, const struct ls_remote_iov *iov, size_t n, int *status)
-{
-	struct ls_remote_iov rest[256];
-	size_t which[256];
-	int rest_status[256];
-	for (size_t done = 0; done < n;) {
-		size_t k = 0, i = done;
-		for (; i < n && k < 256; i++) {
-			spec_want(w, iov[i].addr, iov[i].len);
-			const uint8_t *have = spec_find(w, iov[i].addr, iov[i].len);
-			if (have) {
-				memcpy(iov[i].dst, have, iov[i].len);
-				status[i] = 0;
-				continue;
-			}
-			which[k] = i;
-			rest[k++] = iov[i];
-		}
-		if (k)
-			w->spec_serve = 0;
-		int rc = ls_proc_readv(w->ctx.proc, rest, k, rest_status);
-		if (rc)
-			return rc;
-		for (size_t j = 0; j < k; j++)
-			status[which[j]] = rest_status[j];
-		done = i;
-	}
-	return 0;
-}
-
 struct interp_fields {
 	uint64_t next, threads_head, id, gil_holder; /* gil_holder: the tstate holding the GIL, or 0 */
 };
@@ -477,15 +319,16 @@ static int prefetch_stacks(struct ls_walker *w, size_t first, size_t n)
 		size_t m = start_iovs(w, ts, pf, chunk_buf, 0, start, start_kind);
 		pf->from_batch = 1;
 		for (size_t j = 0; j < m; j++)
-			pf->from_batch &= spec_find(w, start[j].addr, start[j].len) != NULL;
+			pf->from_batch &= ls_batch_find(w, start[j].addr, start[j].len, NULL) != NULL;
 		for (size_t j = 0; j < m; j++) {
 			/* next time read a little more of a chunk, in case the stack grew by a frame or two
 			 * (each byte costs too: a chunk is copied at ~3 GB/s, from another CPU's cache) */
 			size_t more = (start[j].len + 511 + 256) & ~(size_t)255;
-			spec_want(w, start[j].addr, start_kind[j] == START_CFRAME ? start[j].len
+			ls_batch_want(w, start[j].addr, start_kind[j] == START_CFRAME ? start[j].len
 						    : more < LS_CHUNK_FIRST_READ ? more : LS_CHUNK_FIRST_READ);
 			if (pf->from_batch) {
-				const uint8_t *have = spec_find(w, start[j].addr, start[j].len);
+				size_t held = 0;
+				const uint8_t *have = ls_batch_find(w, start[j].addr, start[j].len, &held);
 				if (start_kind[j] == START_CFRAME) {
 					memcpy(&pf->current_frame, have, 8);
 					pf->cframe_ok = 1;
@@ -494,7 +337,6 @@ static int prefetch_stacks(struct ls_walker *w, size_t first, size_t n)
 					pf->chunk_ok = 1;
 					/* and all the batch holds of it: frames pushed after the state was read
 					 * are in it when they fit (frames.c takes none past it) */
-					size_t held = spec_held(w, start[j].addr);
 					pf->chunk_len = held < LS_CHUNK_FIRST_READ ? held : LS_CHUNK_FIRST_READ;
 				}
 			}
@@ -734,7 +576,7 @@ static int read_speculatively(struct ls_walker *w, size_t npred, struct interp_f
 		struct ls_spec_range *r = &w->spec_ranges[i];
 		r->local = local;
 		r->ok = 0;
-		local += r->len; /* within LS_SPEC_BYTES: spec_want keeps the total there */
+		local += r->len; /* within LS_SPEC_BYTES: ls_batch_want keeps the total there */
 		iov[k++] = (struct ls_remote_iov){r->addr, w->spec_bytes + r->local, r->len};
 	}
 	/* the code epoch, read after every frame of the batch (see frames.c read_code_headers) */
@@ -775,7 +617,7 @@ int ls_threads_walk(struct ls_walker *w, struct ls_sample *sample)
 	sample->retried_threads = 0;
 	if (l->ts_size <= 0 || l->ts_size > TSTATE_MAX_SIZE)
 		return LS_ERR_UNSUPPORTED_VERSION;
-	size_t npred = spec_next(w);
+	size_t npred = ls_batch_next(w);
 	w->code_epoch_prev = w->code_epoch;
 	w->code_epoch = 0;
 	struct interp_fields in;

@@ -31,6 +31,7 @@ _Static_assert((LS_PAGE_HASH & (LS_PAGE_HASH - 1)) == 0 && LS_PAGE_HASH >= 2 * L
 #define LS_SPEC_RANGES 320              /* ranges one sample predicts for the next one's first batch */
 #define LS_SPEC_HASH 1024               /* slots of the index of spec_want by address (> 2 x ranges) */
 #define LS_SPEC_BYTES (1024u * 1024)    /* ... and their bytes, at most */
+_Static_assert((LS_SPEC_HASH & (LS_SPEC_HASH - 1)) == 0 && LS_SPEC_HASH >= 2 * LS_SPEC_RANGES, "the prediction's index");
 #define LS_SPEC_KEEP 8                  /* samples a range stays predicted after walks stop reading it */
 #define LS_CODE_MEMO 64                 /* code headers shared between the threads of one sample */
 #define LS_BASE_MAP 1024                /* <=3.10: threads whose outermost frame is remembered */
@@ -90,7 +91,7 @@ struct ls_walker {
 	struct ls_spec_range spec_want[LS_SPEC_RANGES];
 	size_t nspec_want, spec_want_bytes;
 	uint16_t spec_want_index[LS_SPEC_HASH]; /* open addressing: spec_want slot + 1, 0 = empty */
-	size_t spec_cursor;         /* where spec_find starts: walks read in the order they did last time */
+	size_t spec_cursor;         /* where ls_batch_find starts: walks read in the order they did last time */
 	uint8_t *spec_bytes;        /* LS_SPEC_BYTES */
 	int spec_serve;             /* 1 while reads may be served from spec_ranges (ls_walker_read) */
 	/* the code epoch (frames.c read_code_headers): the target's count of code objects made so
@@ -152,6 +153,7 @@ struct ls_walker {
 	struct ls_remote_iov *recheck_iov;
 	int *recheck_status;
 	size_t recheck_cap, recheck_iov_cap, recheck_status_cap;
+	size_t recheck_stride;      /* u64 words a frame in recheck, after its top word */
 };
 
 #define LS_VISITED_SLOTS (LS_MAX_DEPTH * 2)
@@ -187,6 +189,18 @@ int ls_frames_walk(struct ls_walker *w, const struct ls_stack_start *start, int 
 int ls_walker_read(struct ls_walker *w, uint64_t addr, void *dst, size_t len, size_t predict);
 /* The same for n ranges: those the batch holds are copied, the others read in one call. */
 int ls_walker_readv(struct ls_walker *w, const struct ls_remote_iov *iov, size_t n, int *status);
+/* A read that is never served from the batch, nor predicted (the rest of a chunk, read after
+ * part of it): it turns serving off for the rest of the attempt, since what the walk reads next
+ * may be pointed to by these bytes, which are newer than the batch. */
+int ls_walker_read_fresh(struct ls_walker *w, uint64_t addr, void *dst, size_t len);
+
+/* The batch itself (batch.c), for threads.c: remember a range for the next sample's prediction;
+ * make this sample's prediction from what the last one read (returns how many ranges); find this
+ * sample's copy of [addr, addr + len) (NULL if none, or while spec_serve is off), with in *held
+ * (when not NULL) how many bytes from addr the range it came from holds. */
+void ls_batch_want(struct ls_walker *w, uint64_t addr, size_t len);
+size_t ls_batch_next(struct ls_walker *w);
+const uint8_t *ls_batch_find(struct ls_walker *w, uint64_t addr, size_t len, size_t *held);
 
 /* One read of n ranges (spans.c): the first `head` are read first and the last `tail` last, each
  * alone; the others are read in between, those lying close together as one span, each span where

@@ -62,7 +62,7 @@ static const struct {
 	F(ts_size), F(ts_next), F(ts_interp), F(ts_frame), F(cf_current_frame), F(ts_thread_id),
 	F(ts_native_tid), F(ts_datastack_chunk),
 	F(chunk_previous), F(chunk_size), F(chunk_data),
-	F(fr_size), F(fr_back), F(fr_code), F(fr_lasti), F(fr_owner), F(fr_is_entry),
+	F(fr_size), F(fr_back), F(fr_code), F(fr_lasti), F(fr_owner), F(fr_is_entry), F(fr_state),
 	F(co_size), F(co_filename), F(co_name), F(co_qualname), F(co_firstlineno), F(co_linetable),
 	F(co_code_adaptive), F(co_firsttraceable), F(co_code), F(co_ob_size),
 	F(ob_type), F(bytes_size), F(bytes_sval), F(str_length), F(str_state), F(str_ascii_size),
@@ -166,6 +166,8 @@ static void test_builtin_reference_values(void)
 		CHECK_EQ(l->ob_type, 8);
 		CHECK_EQ(l->rt_size, e->rt_size);
 		CHECK_EQ(l->fr_is_entry, e->minor == 11 ? 68 : -1);
+		/* f_executing (3.8/3.9) and f_state (3.10), a byte each; no such byte from 3.11 */
+		CHECK_EQ(l->fr_state, e->minor <= 9 ? 116 : e->minor == 10 ? 108 : -1);
 	}
 	/* the GIL: 3.12 through the pointer (inside _gil_runtime_state), 3.13 within the interpreter */
 	CHECK_EQ(ls_layout_builtin(12)->is_gil_holder, 8);
@@ -222,7 +224,7 @@ static void test_builtin_self_consistent(void)
 		const int32_t is[] = {l->is_next, l->is_threads_head, l->is_id, l->is_gil_pointer};
 		const int32_t ts[] = {l->ts_next, l->ts_interp, l->ts_frame, l->ts_thread_id,
 				      l->ts_native_tid, l->ts_datastack_chunk};
-		const int32_t fr[] = {l->fr_back, l->fr_code, l->fr_lasti, l->fr_owner, l->fr_is_entry};
+		const int32_t fr[] = {l->fr_back, l->fr_code, l->fr_lasti, l->fr_owner, l->fr_is_entry, l->fr_state};
 		const int32_t co[] = {l->co_filename, l->co_name, l->co_qualname, l->co_firstlineno,
 				      l->co_linetable, l->co_code_adaptive, l->co_firsttraceable,
 				      l->co_code, l->co_ob_size};
@@ -572,6 +574,7 @@ static void test_debug_314_handmade(void)
 	CHECK_EQ(l.fr_lasti, 56);
 	CHECK_EQ(l.fr_owner, 74);
 	CHECK_EQ(l.fr_is_entry, -1);
+	CHECK_EQ(l.fr_state, -1);
 	CHECK_EQ(l.co_size, 224);
 	CHECK_EQ(l.co_filename, 112);
 	CHECK_EQ(l.co_name, 120);

@@ -1,0 +1,177 @@
+/* test_walker.c - the frame walker's own reads, on a fake process whose memory is a buffer we
+ * write: the newest data-stack chunk extended twice in one attempt (its copy moves when it
+ * grows), serving from the sample's batch ending at a fresh read, and a batch lookup whose length
+ * is that of the range it came from. Run under ASan/UBSan by scripts/test.sh, where a copy out of
+ * a freed or foreign buffer is an error.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "layout.h"
+#include "ls_error.h"
+#include "proc.h"
+#include "target.h"
+#include "testing.h"
+#include "walker.h"
+
+#define MEM_BASE 0x10000000ull
+#define MEM_SIZE (4u << 20)
+#define CODE_AT (MEM_BASE + 0x200000)
+
+static uint8_t *mem;
+
+static int fake_read(struct ls_proc *p, uint64_t addr, void *dst, size_t len)
+{
+	(void)p;
+	if (addr < MEM_BASE || len > MEM_SIZE || addr - MEM_BASE > MEM_SIZE - len)
+		return LS_ERR_READ;
+	memcpy(dst, mem + (addr - MEM_BASE), len);
+	return 0;
+}
+
+static int fake_readv(struct ls_proc *p, const struct ls_remote_iov *iov, size_t n, int *status)
+{
+	for (size_t i = 0; i < n; i++)
+		status[i] = fake_read(p, iov[i].addr, iov[i].dst, iov[i].len);
+	return 0;
+}
+
+static int fake_threads(struct ls_proc *p, int32_t *tids, size_t cap)
+{
+	(void)p, (void)tids, (void)cap;
+	return 0;
+}
+
+static int fake_thread_info(struct ls_proc *p, int32_t tid, struct ls_os_thread *out)
+{
+	(void)p, (void)tid, (void)out;
+	return LS_ERR_READ;
+}
+
+static void fake_free(struct ls_proc *p)
+{
+	(void)p;
+}
+
+static const struct ls_proc_ops fake_ops = {fake_read, fake_readv, fake_threads, fake_thread_info, fake_free};
+static struct ls_proc fake_proc = {&fake_ops, 1, {0}, NULL};
+static struct ls_target target;
+
+static void put_u64(uint64_t addr, uint64_t value)
+{
+	memcpy(mem + (addr - MEM_BASE), &value, 8);
+}
+
+/* A walker on a fresh, zeroed fake memory, with the 3.13 layout (frames in data-stack chunks). */
+static void fake_walker(struct ls_walker *w)
+{
+	free(mem);
+	mem = calloc(1, MEM_SIZE);
+	target.layout = *ls_layout_builtin(13);
+	ls_walker_init(w);
+	w->ctx.proc = &fake_proc;
+	w->ctx.target = &target;
+}
+
+/* A thread-owned frame at addr, called from `previous`, running the code object at CODE_AT. */
+static void put_frame(uint64_t addr, uint64_t previous)
+{
+	const struct ls_layout *l = &target.layout;
+	put_u64(addr + (uint64_t)l->fr_back, previous);
+	put_u64(addr + (uint64_t)l->fr_code, CODE_AT);
+	mem[addr - MEM_BASE + (uint64_t)l->fr_owner] = 0;
+}
+
+static int walk(struct ls_walker *w, const struct ls_stack_start *start)
+{
+	struct ls_sample sample = {0};
+	uint32_t nframes = 0, flags = 0;
+	uint64_t base = 0;
+	int rc = ls_frames_walk(w, start, 0, &sample, &nframes, &flags, &base);
+	free(sample.threads);
+	free(sample.frames);
+	return rc;
+}
+
+/* The top frame lies past the copied part of its chunk and its caller further still: the copy is
+ * extended twice, and the second time its buffer grows (and may move) under the copy it extends. */
+static void test_walker__second_extension_keeps_the_copy(void)
+{
+	struct ls_walker w;
+	fake_walker(&w);
+	const struct ls_layout *l = &target.layout;
+	uint64_t chunk = MEM_BASE + 0x100000;
+	put_u64(chunk + (uint64_t)l->chunk_previous, 0);
+	put_u64(chunk + (uint64_t)l->chunk_size, 1u << 20);
+	put_frame(chunk + 0x1000, chunk + 0x5000); /* a link up the chunk: torn, or hostile */
+	put_frame(chunk + 0x5000, 0);
+	struct ls_stack_start start = {0};
+	start.top_frame = chunk + 0x1000;
+	start.datastack = chunk;
+	start.datastack_top = chunk + 64;
+	int rc = walk(&w, &start);
+	CHECK(rc == 0 || ls_error_is_recoverable(rc));
+	CHECK(w.newest_chunk_cap >= 0x5000);
+	CHECK(w.newest_chunk != NULL && memcmp(w.newest_chunk, mem + (chunk - MEM_BASE), 0x5000) == 0);
+	ls_walker_release(&w);
+}
+
+/* A walk that starts from the batch's copy of its chunk and reads the rest of the chunk afresh is
+ * served from the batch no more: what the fresh bytes point to must not come from older bytes. */
+static void test_walker__fresh_chunk_read_ends_serving(void)
+{
+	struct ls_walker w;
+	fake_walker(&w);
+	const struct ls_layout *l = &target.layout;
+	uint64_t chunk = MEM_BASE + 0x100000;
+	put_u64(chunk + (uint64_t)l->chunk_size, 16384);
+	put_frame(chunk + 0x1000, 0);
+	static uint8_t batch_copy[64];
+	memcpy(batch_copy, mem + (chunk - MEM_BASE), sizeof(batch_copy));
+	w.spec_serve = 1;
+	struct ls_stack_start start = {0};
+	start.top_frame = chunk + 0x1000;
+	start.datastack = chunk;
+	start.datastack_top = chunk + 64;
+	start.first_chunk = batch_copy;
+	start.first_chunk_len = sizeof(batch_copy);
+	walk(&w, &start);
+	CHECK_EQ_INT(w.spec_serve, 0);
+	ls_walker_release(&w);
+}
+
+/* Two ranges of the batch overlap (a stale prediction beside a new chunk): what a lookup hands on
+ * is the range it found, with that range's length, never another range's. */
+static void test_walker__batch_find_length_is_its_ranges(void)
+{
+	struct ls_walker w;
+	fake_walker(&w);
+	uint64_t other = MEM_BASE + 0x100000, chunk = other + 8;
+	w.spec_bytes = calloc(1, LS_SPEC_BYTES);
+	w.spec_ranges[0] = (struct ls_spec_range){chunk, 128, LS_SPEC_BYTES - 128, 1, 0};
+	w.spec_ranges[1] = (struct ls_spec_range){other, 16384, 0, 1, 0};
+	w.nspec_ranges = 2;
+	w.spec_serve = 1;
+	for (size_t cursor = 0; cursor < 2; cursor++) {
+		w.spec_cursor = cursor;
+		size_t held = 0;
+		const uint8_t *have = ls_batch_find(&w, chunk, 64, &held);
+		const struct ls_spec_range *r = &w.spec_ranges[w.spec_cursor];
+		CHECK(have != NULL);
+		CHECK(have == w.spec_bytes + r->local + (chunk - r->addr));
+		CHECK_EQ_INT(held, r->len - (chunk - r->addr));
+		CHECK(have + held <= w.spec_bytes + LS_SPEC_BYTES);
+	}
+	w.spec_serve = 0;
+	CHECK(ls_batch_find(&w, chunk, 64, NULL) == NULL);
+	ls_walker_release(&w);
+}
+
+int main(void)
+{
+	RUN_TEST(test_walker__second_extension_keeps_the_copy);
+	RUN_TEST(test_walker__fresh_chunk_read_ends_serving);
+	RUN_TEST(test_walker__batch_find_length_is_its_ranges);
+	free(mem);
+	return testing_done();
+}
