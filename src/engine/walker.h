@@ -210,6 +210,14 @@ const uint8_t *ls_batch_find(struct ls_walker *w, uint64_t addr, size_t len, siz
 int ls_walker_readv_spans(struct ls_walker *w, const struct ls_remote_iov *iov, size_t n, size_t head, size_t tail,
 			  int *status);
 
+/* <=3.10 (recheck.c): after a walk of the chain w->raw[0..*n) (innermost first) from start, read
+ * the thread's top and every frame's f_back, f_code and state again in one call. 0: the chain (or
+ * its part below frames that returned meanwhile: *dropped of them, gone from w->raw) is the
+ * thread's stack; *n is what is kept. LS_ERR_TORN: it is not, and *held is where the outer part
+ * starts that is still in place (*n when none). truncated: the walk stopped before the end. */
+int ls_frames_recheck(struct ls_walker *w, const struct ls_stack_start *start, size_t *n, size_t *dropped,
+		      size_t *held, int truncated);
+
 /* <=3.10 (frame_pages.c): empty the page cache (a new walk attempt), and the bytes of the frame at
  * addr from its page: cached, else the sample's batch, else read. LS_ERR_READ when [addr, addr +
  * size) crosses a page or the page cannot be read (the caller reads the frame alone). */

@@ -1,12 +1,14 @@
 /* test_walker.c - the frame walker's own reads, on a fake process whose memory is a buffer we
  * write: the newest data-stack chunk extended twice in one attempt (its copy moves when it
- * grows), serving from the sample's batch ending at a fresh read, and a batch lookup whose length
- * is that of the range it came from. Run under ASan/UBSan by scripts/test.sh, where a copy out of
+ * grows), serving from the sample's batch ending at a fresh read, a batch lookup whose length is
+ * that of the range it came from, and the <= 3.10 chain's re-check, which must not take a frame
+ * that returned (it keeps its links) for a caller. Run under ASan/UBSan by scripts/test.sh, where a copy out of
  * a freed or foreign buffer is an error.
  */
 #include <stdlib.h>
 #include <string.h>
 
+#include "array.h"
 #include "layout.h"
 #include "ls_error.h"
 #include "proc.h"
@@ -167,11 +169,91 @@ static void test_walker__batch_find_length_is_its_ranges(void)
 	ls_walker_release(&w);
 }
 
+/* <= 3.10 re-check: a chain T -> H -> G -> Y -> M (innermost first) as a walk read it, M the
+ * thread's known outermost frame, and the thread's top now elsewhere (it went deeper, or moved). */
+enum { CHAIN = 5 };
+static const uint64_t chain_at[CHAIN] = {MEM_BASE + 0x1000, MEM_BASE + 0x2000, MEM_BASE + 0x3000, MEM_BASE + 0x4000,
+					 MEM_BASE + 0x5000};
+#define TOP_AT (MEM_BASE + 0x8000)
+#define FRAME_RUNNING 0  /* 3.10 f_state FRAME_EXECUTING */
+#define FRAME_RETURNED 1 /* 3.10 f_state FRAME_RETURNED */
+
+static void put_chain(struct ls_walker *w, uint64_t top_now, const int *state)
+{
+	fake_walker(w);
+	target.layout = *ls_layout_builtin(10);
+	const struct ls_layout *l = &target.layout;
+	put_u64(TOP_AT, top_now);
+	w->nraw = CHAIN;
+	ls_array_reserve((void **)&w->raw, &w->raw_cap, CHAIN, sizeof(*w->raw));
+	for (size_t i = 0; i < CHAIN; i++) {
+		w->raw[i] = (struct ls_raw_frame){chain_at[i], CODE_AT + 0x100 * i, 0, 0, 0};
+		put_u64(chain_at[i] + (uint64_t)l->fr_back, i + 1 < CHAIN ? chain_at[i + 1] : 0);
+		put_u64(chain_at[i] + (uint64_t)l->fr_code, CODE_AT + 0x100 * i);
+		mem[chain_at[i] - MEM_BASE + (uint64_t)l->fr_state] = (uint8_t)state[i];
+	}
+}
+
+static int recheck(struct ls_walker *w, size_t *n, size_t *dropped, size_t *held)
+{
+	struct ls_stack_start start = {0};
+	start.top_frame = chain_at[0];
+	start.top_frame_at = TOP_AT;
+	start.known_base = chain_at[CHAIN - 1];
+	*n = CHAIN;
+	return ls_frames_recheck(w, &start, n, dropped, held, 0);
+}
+
+static void test_walker__recheck_keeps_a_deeper_stack_of_running_frames(void)
+{
+	struct ls_walker w;
+	const int running[CHAIN] = {FRAME_RUNNING, FRAME_RUNNING, FRAME_RUNNING, FRAME_RUNNING, FRAME_RUNNING};
+	size_t n, dropped, held;
+	put_chain(&w, MEM_BASE + 0x9000, running);
+	CHECK_EQ_INT(recheck(&w, &n, &dropped, &held), 0);
+	CHECK_EQ_INT(n, CHAIN);
+	CHECK_EQ_INT(dropped, 0);
+	ls_walker_release(&w);
+}
+
+/* H returned while we read and waits as its code's spare frame, f_back and f_code as they were:
+ * the links all hold, but the chain through H is no stack of now. */
+static void test_walker__recheck_refuses_a_returned_frame(void)
+{
+	struct ls_walker w;
+	const int h_returned[CHAIN] = {FRAME_RUNNING, FRAME_RETURNED, FRAME_RUNNING, FRAME_RUNNING, FRAME_RUNNING};
+	size_t n, dropped, held;
+	put_chain(&w, MEM_BASE + 0x9000, h_returned);
+	CHECK_EQ_INT(recheck(&w, &n, &dropped, &held), LS_ERR_TORN);
+	CHECK_EQ_INT(held, 2); /* G -> Y -> M is in place; H is not its caller's callee any more */
+	ls_walker_release(&w);
+}
+
+/* T's link changed and H returned: the outer part kept starts below H, at G. */
+static void test_walker__outer_part_starts_below_a_returned_frame(void)
+{
+	struct ls_walker w;
+	const int h_returned[CHAIN] = {FRAME_RETURNED, FRAME_RETURNED, FRAME_RUNNING, FRAME_RUNNING, FRAME_RUNNING};
+	size_t n, dropped, held;
+	put_chain(&w, MEM_BASE + 0x9000, h_returned);
+	put_u64(chain_at[0] + (uint64_t)target.layout.fr_back, MEM_BASE + 0x7000);
+	CHECK_EQ_INT(recheck(&w, &n, &dropped, &held), LS_ERR_TORN);
+	CHECK_EQ_INT(held, 2);
+	/* with H still running, the part from H down is in place */
+	mem[chain_at[1] - MEM_BASE + (uint64_t)target.layout.fr_state] = FRAME_RUNNING;
+	CHECK_EQ_INT(recheck(&w, &n, &dropped, &held), LS_ERR_TORN);
+	CHECK_EQ_INT(held, 1);
+	ls_walker_release(&w);
+}
+
 int main(void)
 {
 	RUN_TEST(test_walker__second_extension_keeps_the_copy);
 	RUN_TEST(test_walker__fresh_chunk_read_ends_serving);
 	RUN_TEST(test_walker__batch_find_length_is_its_ranges);
+	RUN_TEST(test_walker__recheck_keeps_a_deeper_stack_of_running_frames);
+	RUN_TEST(test_walker__recheck_refuses_a_returned_frame);
+	RUN_TEST(test_walker__outer_part_starts_below_a_returned_frame);
 	free(mem);
 	return testing_done();
 }
