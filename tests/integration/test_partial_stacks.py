@@ -94,19 +94,27 @@ OUTER_PART = ("<top changed while read>", "main", "<module>")
 
 
 def test_recording_keeps_the_outer_part_of_a_stack_whose_top_moved(flipping_target, tmp_path):
-    profile = str(tmp_path / "flip.lsp")
-    result = run_loopscope("attach", flipping_target, "--duration", "3", "--rate", "100", "-o", profile)
-    assert result.returncode == 0, result.stderr
-    shapes = recorded_shapes(profile)
-    for shape in shapes:
-        if "<partial stack>" in shape:
-            assert shape[-1] == "<partial stack>", shape  # a root of its own
-        else:
-            # a stack kept from its root never has the generator for spin's caller, and its
-            # moving top is marked, never guessed
-            assert shape in (WHOLE, OUTER_PART), shapes
-    assert shapes.get(WHOLE, 0) > 0, shapes
-    assert shapes.get(OUTER_PART, 0) > 0, "no stack kept its outer part: %r" % shapes
+    # an outer part is kept only when the target flips spin's link between the walk and its
+    # re-check, that is while both run at once: on a busy machine a recording may see none, so
+    # up to five recordings are made until one has
+    seen = {}
+    for attempt in range(5):
+        profile = str(tmp_path / ("flip-%d.lsp" % attempt))
+        result = run_loopscope("attach", flipping_target, "--duration", "2", "--rate", "100", "-o", profile)
+        assert result.returncode == 0, result.stderr
+        shapes = recorded_shapes(profile)
+        for shape in shapes:
+            if "<partial stack>" in shape:
+                assert shape[-1] == "<partial stack>", shape  # a root of its own
+            else:
+                # a stack kept from its root never has the generator for spin's caller, and its
+                # moving top is marked, never guessed
+                assert shape in (WHOLE, OUTER_PART), shapes
+            seen[shape] = seen.get(shape, 0) + shapes[shape]
+        if seen.get(WHOLE, 0) > 0 and seen.get(OUTER_PART, 0) > 0:
+            break
+    assert seen.get(WHOLE, 0) > 0, seen
+    assert seen.get(OUTER_PART, 0) > 0, "no stack kept its outer part in 5 recordings: %r" % seen
 
 
 def test_dump_marks_the_outer_part_it_keeps(flipping_target):
