@@ -43,7 +43,7 @@ int main(int argc, char **argv)
 	size_t ranges = argc == 5 ? (size_t)atol(argv[4]) : 1;
 	unsigned long addr = heap_start(pid);
 	char *buf = malloc(bytes ? bytes : 1);
-	if (!addr || rate <= 0 || !buf || ranges < 1 || ranges > 1024 || bytes / ranges > 4096 * (ranges > 1)) {
+	if (!addr || rate <= 0 || !buf || ranges < 1 || ranges > 1024 || (ranges > 1 && bytes / ranges > 4096)) {
 		if (ranges > 1 && bytes / ranges > 4096)
 			fprintf(stderr, "poke: at most 4096 bytes a range when there are several\n");
 		fprintf(stderr, "poke: no [heap] in process %d, or bad arguments\n", pid);
