@@ -130,10 +130,10 @@ int ls_frames_reread_start(struct ls_walker *w, uint64_t tstate, uint8_t *ts, si
 		iov[1 + np] = (struct ls_remote_iov){page, w->pages + np * LS_PAGE_SIZE, LS_PAGE_SIZE};
 	}
 	int rc = ls_proc_readv(w->ctx.proc, iov, 1 + w->npages, status);
-	if (rc)
-		return rc;
-	if (status[0])
-		return status[0];
+	if (rc || status[0]) {
+		ls_frame_pages_clear(w); /* nothing of this read is checked: keep none of it */
+		return rc ? rc : status[0];
+	}
 	for (size_t i = 0; i < w->npages; i++)
 		if (status[1 + i])
 			w->page_addrs[i] = 0; /* freed meanwhile: read again if a frame is there */
