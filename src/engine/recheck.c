@@ -41,17 +41,21 @@ static int recheck_on_stack(const struct ls_walker *w, size_t i)
 	return l->minor <= 9 ? state == 1 : state == 0 || state == 2;
 }
 
-/* Whether frames i..count-1 still hold as the walk read them: each re-read, its code object and
- * its caller link unchanged (the outermost's link NULL unless the chain was cut short). */
-static int recheck_links_hold(const struct ls_walker *w, size_t i, size_t count, int truncated)
+/* Whether frame i of the count walked still holds as the walk read it: re-read, its code object
+ * and its caller link unchanged (the outermost's link NULL unless the chain was cut short). */
+static int recheck_frame_holds(const struct ls_walker *w, size_t i, size_t count, int truncated)
 {
-	for (; i < count; i++) {
-		uint64_t want_back = i + 1 < count ? w->raw[i + 1].addr : 0;
-		if (w->recheck_status[i + 1] || recheck_code(w, i) != w->raw[i].code ||
-		    (recheck_back(w, i) != want_back && !(truncated && i + 1 == count)))
-			return 0;
-	}
-	return 1;
+	uint64_t want_back = i + 1 < count ? w->raw[i + 1].addr : 0;
+	return !w->recheck_status[i + 1] && recheck_code(w, i) == w->raw[i].code &&
+	       (recheck_back(w, i) == want_back || (truncated && i + 1 == count));
+}
+
+/* Whether the chain of count frames ends at the thread's own outermost frame, as its last whole
+ * walk found it (a chain cut short does not). */
+static int ends_at_known_base(const struct ls_walker *w, const struct ls_stack_start *start, size_t count,
+			      int truncated)
+{
+	return !truncated && count > 0 && start->known_base && w->raw[count - 1].addr == start->known_base;
 }
 
 /* <=3.10 frames are heap objects that the target recycles as soon as a call returns: a frame freed
@@ -75,17 +79,12 @@ static int recheck_links_hold(const struct ls_walker *w, size_t i, size_t count,
 static size_t held_outer_part(const struct ls_walker *w, const struct ls_stack_start *start, size_t count,
 			       int truncated)
 {
-	if (truncated || count == 0 || !start->known_base || w->raw[count - 1].addr != start->known_base)
+	if (!ends_at_known_base(w, start, count, truncated))
 		return count;
 	size_t held = count;
-	while (held > 0) {
-		size_t i = held - 1;
-		uint64_t want_back = i + 1 < count ? w->raw[i + 1].addr : 0;
-		if (w->recheck_status[i + 1] || recheck_code(w, i) != w->raw[i].code || recheck_back(w, i) != want_back ||
-		    !recheck_on_stack(w, i))
-			break; /* moved, or returned while we read (it is no caller of anything now) */
-		held = i;
-	}
+	/* up from the base while each frame holds and runs (one that returned is no caller now) */
+	while (held > 0 && recheck_frame_holds(w, held - 1, count, 0) && recheck_on_stack(w, held - 1))
+		held--;
 	return held;
 }
 
@@ -126,15 +125,16 @@ int ls_frames_recheck(struct ls_walker *w, const struct ls_stack_start *start, s
 	if (w->recheck_status[0])
 		goto torn;
 	if (j == count) { /* the thread is now somewhere our chain does not reach */
-		if (truncated || !start->known_base || w->raw[count - 1].addr != start->known_base)
+		if (!ends_at_known_base(w, start, count, truncated))
 			goto torn;
 		for (size_t i = 0; i < count; i++)
 			if (!recheck_on_stack(w, i))
 				goto torn;
 		j = 0; /* deeper than our top, if every link holds: checked below */
 	}
-	if (!recheck_links_hold(w, j, count, truncated))
-		goto torn;
+	for (size_t i = j; i < count; i++)
+		if (!recheck_frame_holds(w, i, count, truncated))
+			goto torn;
 	if (j > 0) {
 		int32_t lasti;
 		rc = ls_proc_read(w->ctx.proc, w->raw[j].addr + (uint64_t)l->fr_lasti, &lasti, sizeof(lasti));

@@ -317,9 +317,11 @@ static int prefetch_stacks(struct ls_walker *w, size_t first, size_t n)
 		struct ls_remote_iov start[2];
 		int start_kind[2];
 		size_t m = start_iovs(w, ts, pf, chunk_buf, 0, start, start_kind);
+		const uint8_t *have[2] = {NULL, NULL};
+		size_t held[2] = {0, 0};
 		pf->from_batch = 1;
 		for (size_t j = 0; j < m; j++)
-			pf->from_batch &= ls_batch_find(w, start[j].addr, start[j].len, NULL) != NULL;
+			pf->from_batch &= (have[j] = ls_batch_find(w, start[j].addr, start[j].len, &held[j])) != NULL;
 		for (size_t j = 0; j < m; j++) {
 			/* next time read a little more of a chunk, in case the stack grew by a frame or two
 			 * (each byte costs too: a chunk is copied at ~3 GB/s, from another CPU's cache) */
@@ -327,17 +329,15 @@ static int prefetch_stacks(struct ls_walker *w, size_t first, size_t n)
 			ls_batch_want(w, start[j].addr, start_kind[j] == START_CFRAME ? start[j].len
 						    : more < LS_CHUNK_FIRST_READ ? more : LS_CHUNK_FIRST_READ);
 			if (pf->from_batch) {
-				size_t held = 0;
-				const uint8_t *have = ls_batch_find(w, start[j].addr, start[j].len, &held);
 				if (start_kind[j] == START_CFRAME) {
-					memcpy(&pf->current_frame, have, 8);
+					memcpy(&pf->current_frame, have[j], 8);
 					pf->cframe_ok = 1;
 				} else {
-					pf->chunk = have; /* the batch outlives the sample's walks: no copy */
+					pf->chunk = have[j]; /* the batch outlives the sample's walks: no copy */
 					pf->chunk_ok = 1;
 					/* and all the batch holds of it: frames pushed after the state was read
 					 * are in it when they fit (frames.c takes none past it) */
-					pf->chunk_len = held < LS_CHUNK_FIRST_READ ? held : LS_CHUNK_FIRST_READ;
+					pf->chunk_len = held[j] < LS_CHUNK_FIRST_READ ? held[j] : LS_CHUNK_FIRST_READ;
 				}
 			}
 		}
