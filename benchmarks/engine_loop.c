@@ -138,7 +138,7 @@ int main(int argc, char **argv)
 	ls_session_get_stats(s, &after);
 	printf("{\"samples\": %llu, \"cpu_ns\": %llu, \"wall_ns\": %llu, \"frames\": %llu, \"errors\": %ld, "
 	       "\"read_calls\": %llu, \"read_bytes\": %llu, \"threads_walked\": %llu, \"torn_threads\": %llu, "
-	       "\"retried_threads\": %llu, \"code_misses\": %llu}\n",
+	       "\"retried_threads\": %llu, \"code_misses\": %llu, \"read_ranges\": %llu, \"own_batches\": %llu}\n",
 	       (unsigned long long)(after.samples - before.samples), (unsigned long long)(cpu1 - cpu0),
 	       (unsigned long long)(wall1 - wall0), (unsigned long long)frames, errors,
 	       (unsigned long long)(after.read_calls - before.read_calls),
@@ -146,7 +146,9 @@ int main(int argc, char **argv)
 	       (unsigned long long)(after.threads_walked - before.threads_walked),
 	       (unsigned long long)(after.torn_threads - before.torn_threads),
 	       (unsigned long long)(after.retried_threads - before.retried_threads),
-	       (unsigned long long)(after.code_misses - before.code_misses));
+	       (unsigned long long)(after.code_misses - before.code_misses),
+	       (unsigned long long)(after.read_ranges - before.read_ranges),
+	       (unsigned long long)(after.own_batches - before.own_batches));
 	ls_session_free(s);
 	return 0;
 }

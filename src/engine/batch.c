@@ -2,7 +2,9 @@
  * predicted for this one (the ranges and their longest lengths, kept for a few samples), read in
  * one call with the thread states (threads.c read_speculatively), and served to the walks by
  * ls_walker_read / ls_walker_readv / ls_walker_batch_bytes while spec_serve holds; every read a walk
- * makes is remembered for the next sample's prediction. See walker.h.
+ * makes is remembered for the next sample's prediction, with the thread that made it and what it
+ * was (w->want_owner, w->want_kind). A walk served from its thread's own batch (stackbatch.c,
+ * own_serve) finds its bytes there instead. See walker.h.
  */
 #include <string.h>
 
@@ -23,7 +25,7 @@ static void want_add(struct ls_walker *w, size_t slot, uint64_t addr, size_t len
 {
 	if (w->nspec_want == LS_SPEC_RANGES || w->spec_want_bytes + len > LS_SPEC_BYTES)
 		return;
-	w->spec_want[w->nspec_want++] = (struct ls_spec_range){addr, len, 0, 0, age};
+	w->spec_want[w->nspec_want++] = (struct ls_spec_range){addr, len, 0, 0, age, w->want_owner, w->want_kind};
 	w->spec_want_index[slot] = (uint16_t)w->nspec_want;
 	w->spec_want_bytes += len;
 }
@@ -56,6 +58,7 @@ size_t ls_batch_next(struct ls_walker *w)
 			continue;
 		size_t slot = want_slot(w, r->addr);
 		if (!w->spec_want_index[slot]) {
+			w->want_owner = r->owner, w->want_kind = r->kind;
 			want_add(w, slot, r->addr, r->len, r->age + 1);
 			continue;
 		}
@@ -76,6 +79,7 @@ size_t ls_batch_next(struct ls_walker *w)
 	w->nspec_want = 0;
 	w->spec_want_bytes = 0;
 	w->spec_cursor = 0;
+	w->want_owner = 0, w->want_kind = LS_WANT_OTHER;
 	return npred;
 }
 
@@ -83,21 +87,33 @@ size_t ls_batch_next(struct ls_walker *w)
  * bytes from addr on the range it came from holds (those bytes, no more, follow the copy). The
  * search starts where the last one found its range: walks read in the order they read last time,
  * which is the batch's order. */
-const uint8_t *ls_batch_find(struct ls_walker *w, uint64_t addr, size_t len, size_t *held)
+static const uint8_t *find_in(const struct ls_spec_range *ranges, size_t lo, size_t hi, size_t *cursor,
+			      const uint8_t *bytes, uint64_t addr, size_t len, size_t *held)
 {
-	if (!w->spec_serve || w->nspec_ranges == 0)
-		return NULL;
-	size_t n = w->nspec_ranges, i = w->spec_cursor < n ? w->spec_cursor : 0;
+	size_t n = hi - lo, i = *cursor >= lo && *cursor < hi ? *cursor - lo : 0;
 	for (size_t k = 0; k < n; k++, i = i + 1 == n ? 0 : i + 1) {
-		const struct ls_spec_range *r = &w->spec_ranges[i];
+		const struct ls_spec_range *r = &ranges[lo + i];
 		if (r->ok && addr >= r->addr && addr - r->addr <= r->len && len <= r->len - (addr - r->addr)) {
-			w->spec_cursor = i;
+			*cursor = lo + i;
 			if (held)
 				*held = r->len - (size_t)(addr - r->addr);
-			return w->spec_bytes + r->local + (addr - r->addr);
+			return bytes + r->local + (addr - r->addr);
 		}
 	}
 	return NULL;
+}
+
+const uint8_t *ls_batch_find(struct ls_walker *w, uint64_t addr, size_t len, size_t *held)
+{
+	if (!w->spec_serve)
+		return NULL;
+	if (w->own_serve)
+		return w->own_hi > w->own_lo ? find_in(w->own_ranges, w->own_lo, w->own_hi, &w->own_cursor, w->own_bytes,
+						    addr, len, held)
+					     : NULL;
+	if (w->nspec_ranges == 0)
+		return NULL;
+	return find_in(w->spec_ranges, 0, w->nspec_ranges, &w->spec_cursor, w->spec_bytes, addr, len, held);
 }
 
 /* A walk's read of len bytes at addr, remembered for the next sample (predict bytes, >= len): the

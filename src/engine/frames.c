@@ -38,8 +38,24 @@
 
 /* Copy the thread's data-stack chunks, newest first. Of the newest only the used part is read (up
  * to datastack_top: every frame lies below it), from the sample's batch when it was prefetched; of
- * the older ones, which are full, everything (their headers give their size). */
+ * the older ones, which are full, everything (their headers give their size). Each chunk's previous
+ * chunk and size go to the chunk map (stackbatch.c), its reads are remembered as chunks. */
+static int copy_chunks_of(struct ls_walker *w, const struct ls_stack_start *start);
+
 static int copy_chunks(struct ls_walker *w, const struct ls_stack_start *start)
+{
+	const struct ls_layout *l = &w->ctx.target->layout;
+	int rc = copy_chunks_of(w, start);
+	w->want_kind = LS_WANT_OTHER;
+	for (size_t i = 0; i < w->nchunks; i++) {
+		const struct ls_chunk_copy *c = &w->chunks[i];
+		const uint8_t *have = c->held ? c->held : w->chunk_bytes + c->local;
+		ls_chunk_map_note(w, c->remote, ls_get_u64(have, l->chunk_previous), ls_get_u64(have, l->chunk_size));
+	}
+	return rc;
+}
+
+static int copy_chunks_of(struct ls_walker *w, const struct ls_stack_start *start)
 {
 	const struct ls_layout *l = &w->ctx.target->layout;
 	uint64_t chunk = start->datastack;
@@ -53,6 +69,7 @@ static int copy_chunks(struct ls_walker *w, const struct ls_stack_start *start)
 		uint8_t *dst = w->chunk_bytes + used;
 		uint64_t size; /* bytes of this chunk we hold */
 		int rc = 0;
+		w->want_kind = n == 0 ? LS_WANT_NEWEST : LS_WANT_CHUNK;
 		if (n == 0 && start->first_chunk) {
 			/* already read: walked where it lies, not copied (a 50-deep stack is ~7 KB) */
 			size = start->first_chunk_len;
@@ -676,6 +693,7 @@ void ls_walker_release(struct ls_walker *w)
 	free(w->retry_chunk);
 	free(w->newest_chunk);
 	free(w->spec_bytes);
+	free(w->own_bytes);
 	free(w->merge_iov);
 	free(w->merge_status);
 	free(w->merge_order);

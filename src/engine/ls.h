@@ -67,6 +67,8 @@ struct ls_sample {
 
 struct ls_session_stats {
 	uint64_t samples, read_calls, read_bytes, read_failures;
+	uint64_t read_ranges;          /* ranges those calls read (each takes the target's memory-map lock) */
+	uint64_t own_batches;          /* threads whose stack moves, read from their own batch (3.11+) */
 	uint64_t threads_walked, torn_threads, retried_threads;
 	uint64_t retried_samples; /* whole samples read again (the thread list changed mid-read) */
 	uint64_t code_hits, code_misses, code_stale;

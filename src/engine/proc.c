@@ -125,6 +125,29 @@ int ls_proc_readv(struct ls_proc *proc, const struct ls_remote_iov *iov, size_t 
 	return 0;
 }
 
+int ls_proc_readv_prefix(struct ls_proc *proc, const struct ls_remote_iov *iov, size_t n, int *status)
+{
+	if (n == 0)
+		return 0;
+	int rc = proc->ops->readv_prefix ? proc->ops->readv_prefix(proc, iov, n, status)
+					 : proc->ops->readv(proc, iov, n, status);
+	if (rc)
+		return rc;
+	int stopped = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (stopped || status[i]) {
+			status[i] = stopped ? LS_ERR_READ : status[i];
+			stopped = 1;
+			proc->stats.read_failures++;
+			continue;
+		}
+		proc->stats.read_bytes += iov[i].len;
+		if (proc->recorder)
+			recorder_add_memory(proc->recorder, iov[i].addr, iov[i].dst, iov[i].len);
+	}
+	return 0;
+}
+
 int ls_proc_read_u64(struct ls_proc *proc, uint64_t addr, uint64_t *out)
 {
 	uint8_t b[8];

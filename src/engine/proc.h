@@ -40,6 +40,8 @@ struct ls_proc_stats {
 	uint64_t read_calls;   /* memory-reading system calls made (or image look-ups) */
 	uint64_t read_bytes;
 	uint64_t read_failures;
+	uint64_t read_ranges;  /* ranges the kernel took a lock of the target's memory map for:
+				* each range read, and the one a short read stopped at */
 };
 
 struct ls_proc;
@@ -56,6 +58,9 @@ struct ls_proc_ops {
 	/* OS facts of one thread; 0 or a negative code (the thread may have exited). */
 	int (*thread_info)(struct ls_proc *proc, int32_t tid, struct ls_os_thread *out);
 	void (*free)(struct ls_proc *proc);
+	/* Optional: read n ranges in one go and stop at the first that cannot be read (it and those
+	 * after it get LS_ERR_READ, unread); returns as readv. NULL: readv, then the same statuses. */
+	int (*readv_prefix)(struct ls_proc *proc, const struct ls_remote_iov *iov, size_t n, int *status);
 };
 
 struct ls_proc {
@@ -63,6 +68,7 @@ struct ls_proc {
 	int32_t pid;
 	struct ls_proc_stats stats;
 	struct ls_image_recorder *recorder; /* owned when not NULL */
+	int frozen;                         /* a recorded image: one moment, nothing in it moves */
 };
 
 /* Open a live process. Returns 0 and *out, or LS_ERR_NO_PROCESS / LS_ERR_PERMISSION /
@@ -86,6 +92,9 @@ void ls_proc_free(struct ls_proc *proc);
 /* The calls everyone uses: they count, and feed the recorder. */
 int ls_proc_read(struct ls_proc *proc, uint64_t addr, void *dst, size_t len);
 int ls_proc_readv(struct ls_proc *proc, const struct ls_remote_iov *iov, size_t n, int *status);
+/* ls_proc_readv that stops at the first range it cannot read: that one and the rest get
+ * LS_ERR_READ. For ranges that are of no use once one of them is gone (a moving stack's chunks). */
+int ls_proc_readv_prefix(struct ls_proc *proc, const struct ls_remote_iov *iov, size_t n, int *status);
 int ls_proc_list_threads(struct ls_proc *proc, int32_t *tids, size_t cap);
 int ls_proc_thread_info(struct ls_proc *proc, int32_t tid, struct ls_os_thread *out);
 

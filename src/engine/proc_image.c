@@ -221,6 +221,7 @@ int ls_proc_open_image_bytes(const uint8_t *data, size_t len, struct ls_proc **o
 	if (!img)
 		return LS_ERR_NOMEM;
 	img->base.ops = &image_ops;
+	img->base.frozen = 1;
 	img->data = malloc(len ? len : 1);
 	if (!img->data) {
 		free(img);

@@ -179,6 +179,7 @@ static int live_readv(struct ls_proc *base, const struct ls_remote_iov *iov, siz
 		ssize_t got = process_vm_readv(p->base.pid, local, batch, remote, batch, 0);
 		if (got < 0) {
 			if (errno == EFAULT) {
+				base->stats.read_ranges++;
 				status[done++] = LS_ERR_READ; /* the first range is unreadable */
 				continue;
 			}
@@ -194,6 +195,7 @@ static int live_readv(struct ls_proc *base, const struct ls_remote_iov *iov, siz
 			left -= iov[done + i].len;
 			status[done + i] = 0;
 		}
+		base->stats.read_ranges += i + (i < batch);
 		if (i == batch) {
 			done += batch;
 			continue;
@@ -201,6 +203,53 @@ static int live_readv(struct ls_proc *base, const struct ls_remote_iov *iov, siz
 		(void)want;
 		status[done + i] = LS_ERR_READ; /* partially read or not at all */
 		done += i + 1;
+	}
+	return 0;
+}
+
+/* The same, stopping at the first range that cannot be read (ls_proc_readv_prefix): no call is
+ * made for the ranges after it. */
+static int live_readv_prefix(struct ls_proc *base, const struct ls_remote_iov *iov, size_t n, int *status)
+{
+	struct proc_live *p = (struct proc_live *)base;
+	struct iovec local[BATCH_MAX], remote[BATCH_MAX];
+	size_t done = 0;
+	for (size_t i = 0; i < n; i++)
+		status[i] = LS_ERR_READ;
+	while (done < n) {
+		if (p->use_mem_file) {
+			for (; done < n; done++)
+				if ((status[done] = read_mem_file(p, iov[done].addr, iov[done].dst, iov[done].len)) != 0)
+					return 0;
+			return 0;
+		}
+		size_t batch = n - done < BATCH_MAX ? n - done : BATCH_MAX;
+		for (size_t i = 0; i < batch; i++) {
+			local[i] = (struct iovec){iov[done + i].dst, iov[done + i].len};
+			remote[i] = (struct iovec){(void *)(uintptr_t)iov[done + i].addr, iov[done + i].len};
+		}
+		base->stats.read_calls++;
+		ssize_t got = process_vm_readv(p->base.pid, local, batch, remote, batch, 0);
+		if (got < 0) {
+			base->stats.read_ranges++;
+			if (errno == EFAULT)
+				return 0; /* the first range is unreadable: so are the rest, to us */
+			int rc = live_read(base, iov[done].addr, iov[done].dst, iov[done].len);
+			if (rc && !ls_error_is_recoverable(rc))
+				return rc;
+			status[done] = rc;
+			return 0;
+		}
+		size_t left = (size_t)got;
+		size_t i = 0;
+		for (; i < batch && left >= iov[done + i].len; i++) {
+			left -= iov[done + i].len;
+			status[done + i] = 0;
+		}
+		base->stats.read_ranges += i + (i < batch);
+		if (i < batch)
+			return 0;
+		done += batch;
 	}
 	return 0;
 }
@@ -468,6 +517,7 @@ static const struct ls_proc_ops live_ops = {
 	.list_threads = live_list_threads,
 	.thread_info = live_thread_info,
 	.free = live_free,
+	.readv_prefix = live_readv_prefix,
 };
 
 int ls_proc_open_live(int32_t pid, struct ls_proc **out)

@@ -112,7 +112,7 @@ int ls_frames_recheck(struct ls_walker *w, const struct ls_stack_start *start, s
 							       &w->recheck[1 + i * stride], stride * 8};
 	/* the top first, then the frames' fields merged into spans (frames of one thread often lie
 	 * side by side: one range each would cost more than the copying) */
-	int rc = ls_walker_readv_spans(w, w->recheck_iov, count + 1, 1, 0, w->recheck_status);
+	int rc = ls_walker_readv_spans(w, w->recheck_iov, count + 1, 1, 0, 0, w->recheck_status);
 	if (rc)
 		return rc;
 	size_t j = count;

@@ -220,6 +220,8 @@ void ls_session_get_stats(const struct ls_session *s, struct ls_session_stats *o
 	out->read_calls = s->proc->stats.read_calls;
 	out->read_bytes = s->proc->stats.read_bytes;
 	out->read_failures = s->proc->stats.read_failures;
+	out->read_ranges = s->proc->stats.read_ranges;
+	out->own_batches = s->walker.own_batches;
 	out->threads_walked = s->threads_walked;
 	out->torn_threads = s->torn_threads;
 	out->retried_threads = s->retried_threads;

@@ -100,8 +100,10 @@ static int reserve_scratch(struct ls_walker *w, size_t n)
 }
 
 int ls_walker_readv_spans(struct ls_walker *w, const struct ls_remote_iov *iov, size_t n, size_t head, size_t tail,
-			  int *status)
+			  int stop_at_fault, int *status)
 {
+	int (*readv)(struct ls_proc *, const struct ls_remote_iov *, size_t, int *) =
+		stop_at_fault ? ls_proc_readv_prefix : ls_proc_readv;
 	if (head + tail > n)
 		return LS_ERR_INVALID_ARG;
 	if (reserve_scratch(w, n))
@@ -121,7 +123,7 @@ int ls_walker_readv_spans(struct ls_walker *w, const struct ls_remote_iov *iov, 
 			bytes += (size_t)(end - start);
 	}
 	if (nspans == nb)
-		return ls_proc_readv(w->ctx.proc, iov, n, status); /* nothing merged: as given */
+		return readv(w->ctx.proc, iov, n, status); /* nothing merged: as given */
 	if (ls_array_reserve((void **)&w->merge_bytes, &w->merge_bytes_cap, bytes, 1))
 		return LS_ERR_NOMEM;
 	struct ls_remote_iov *spans = w->merge_iov;
@@ -153,7 +155,7 @@ int ls_walker_readv_spans(struct ls_walker *w, const struct ls_remote_iov *iov, 
 	for (size_t k = 0; k < s; k++)
 		issue[head + k] = spans[first[k].index];
 	memcpy(issue + head + s, tail_iov, tail * sizeof(*issue));
-	int rc = ls_proc_readv(w->ctx.proc, issue, head + s + tail, issued);
+	int rc = readv(w->ctx.proc, issue, head + s + tail, issued);
 	if (rc)
 		return rc;
 	memcpy(status, issued, head * sizeof(*status));
@@ -178,6 +180,11 @@ int ls_walker_readv_spans(struct ls_walker *w, const struct ls_remote_iov *iov, 
 	}
 	if (nretry == 0)
 		return 0;
+	if (stop_at_fault) {
+		for (size_t k = 0; k < nretry; k++)
+			body_status[order[k]] = LS_ERR_READ;
+		return 0;
+	}
 	for (size_t k = 0; k < tail; k++)
 		tail_status[k] = LS_ERR_READ; /* no longer read after everything else */
 	for (size_t k = 0; k < nretry; k++)

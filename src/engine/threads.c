@@ -227,13 +227,14 @@ static int stack_start(struct ls_walker *w, uint64_t tstate, const uint8_t *ts, 
 }
 
 /* The ranges a thread's stack walk starts from, as the thread state ts names them: 3.11/3.12 the
- * current frame's word in the C-stack cframe (into pf->current_frame), and 3.11+ the used part of
- * the newest data-stack chunk plus `margin` bytes (at most LS_CHUNK_FIRST_READ, into chunk_buf).
+ * current frame's word in the C-stack cframe (into pf->current_frame), and 3.11+ (with_chunk) the
+ * used part of the newest data-stack chunk plus `margin` bytes (at most LS_CHUNK_FIRST_READ, into
+ * chunk_buf).
  * Appends them to iov (at most 2) and returns how many; kind[j] is START_CFRAME or START_CHUNK. */
 enum { START_CFRAME, START_CHUNK };
 
 static size_t start_iovs(const struct ls_walker *w, const uint8_t *ts, struct ls_prefetch *pf, uint8_t *chunk_buf,
-			 size_t margin, struct ls_remote_iov *iov, int *kind)
+			 size_t margin, int with_chunk, struct ls_remote_iov *iov, int *kind)
 {
 	const struct ls_layout *l = &w->ctx.target->layout;
 	uint64_t frame = ls_get_u64(ts, l->ts_frame);
@@ -245,7 +246,7 @@ static size_t start_iovs(const struct ls_walker *w, const uint8_t *ts, struct ls
 		iov[k] = (struct ls_remote_iov){frame + (uint64_t)l->cf_current_frame, &pf->current_frame, 8};
 		kind[k++] = START_CFRAME;
 	}
-	if (chunk && chunk % 8 == 0) {
+	if (with_chunk && chunk && chunk % 8 == 0) {
 		size_t len = chunk_read_len(chunk, datastack_top(l, ts)) + margin;
 		pf->chunk_len = len < LS_CHUNK_FIRST_READ ? len : LS_CHUNK_FIRST_READ;
 		iov[k] = (struct ls_remote_iov){chunk, chunk_buf, pf->chunk_len};
@@ -289,15 +290,19 @@ static void settle_fresh(const struct ls_walker *w, uint8_t *ts, const uint8_t *
 
 /* For threads first .. first+LS_PREFETCH_THREADS of the list, the ranges their stack walks start
  * from (start_iovs); w->prefetch[i - first] holds thread i's. When this sample's first batch holds
- * all of a thread's, they are taken from there (one moment with its thread state). Otherwise the
- * thread state is read again, followed by its ranges, all threads in one call: a stack that moves
- * is then walked from a thread state and a top of one moment, rather than from a thread state of
- * the batch and a top read microseconds later (whose frames could lie beyond the chunk copy). */
+ * all of a thread's, they are taken from there (one moment with its thread state). A thread whose
+ * stack moves (ls_motion_moving) takes its cframe word from the first batch and the rest from its
+ * own batch, read after it (stackbatch.c), all such threads in one call. Otherwise the thread
+ * state is read again, followed by its ranges, all threads in one call: a stack that moves is then
+ * walked from a thread state and a top of one moment, rather than from a thread state of the batch
+ * and a top read microseconds later (whose frames could lie beyond the chunk copy). */
 static int prefetch_stacks(struct ls_walker *w, size_t first, size_t n)
 {
 	const struct ls_layout *l = &w->ctx.target->layout;
 	size_t size = (size_t)l->ts_size;
 	n = n - first < LS_PREFETCH_THREADS ? n - first : LS_PREFETCH_THREADS;
+	w->nown = 0;
+	w->own_bytes_used = 0;
 	if (l->frame_kind == LS_FRAME_OBJECT || n == 0)
 		return 0;
 	if (!w->prefetch_bytes) {
@@ -309,48 +314,79 @@ static int prefetch_stacks(struct ls_walker *w, size_t first, size_t n)
 	struct ls_remote_iov iov[3 * LS_PREFETCH_THREADS];
 	int status[3 * LS_PREFETCH_THREADS], kind[3 * LS_PREFETCH_THREADS];
 	size_t at[LS_PREFETCH_THREADS], count[LS_PREFETCH_THREADS]; /* thread i's ranges in iov */
-	size_t k = 0;
+	int fresh[LS_PREFETCH_THREADS];                               /* thread i's start is read again */
+	uint64_t own_tstate[LS_PREFETCH_THREADS];
+	uint8_t *own_ts[LS_PREFETCH_THREADS];
+	struct ls_prefetch *own_pf[LS_PREFETCH_THREADS];
+	size_t nown = 0;
 	for (size_t i = 0; i < n; i++) {
+		uint64_t tstate = w->tstate_addrs[first + i];
 		uint8_t *ts = w->tstate_bytes + (first + i) * size;
 		struct ls_prefetch *pf = &w->prefetch[i];
 		uint8_t *chunk_buf = w->prefetch_bytes + i * LS_CHUNK_FIRST_READ;
 		struct ls_remote_iov start[2];
 		int start_kind[2];
-		size_t m = start_iovs(w, ts, pf, chunk_buf, 0, start, start_kind);
+		size_t m = start_iovs(w, ts, pf, chunk_buf, 0, 1, start, start_kind);
 		const uint8_t *have[2] = {NULL, NULL};
 		size_t held[2] = {0, 0};
 		pf->from_batch = 1;
+		pf->own = 0;
+		fresh[i] = 0;
 		for (size_t j = 0; j < m; j++)
 			pf->from_batch &= (have[j] = ls_batch_find(w, start[j].addr, start[j].len, &held[j])) != NULL;
+		int cframe_ready = 1; /* its cframe word (if it has one) is in the first batch */
+		w->want_owner = tstate;
 		for (size_t j = 0; j < m; j++) {
 			/* next time read a little more of a chunk, in case the stack grew by a frame or two
 			 * (each byte costs too: a chunk is copied at ~3 GB/s, from another CPU's cache) */
 			size_t more = (start[j].len + 511 + 256) & ~(size_t)255;
+			w->want_kind = start_kind[j] == START_CFRAME ? LS_WANT_CFRAME : LS_WANT_NEWEST;
 			ls_batch_want(w, start[j].addr, start_kind[j] == START_CFRAME ? start[j].len
 						    : more < LS_CHUNK_FIRST_READ ? more : LS_CHUNK_FIRST_READ);
-			if (pf->from_batch) {
-				if (start_kind[j] == START_CFRAME) {
-					memcpy(&pf->current_frame, have[j], 8);
-					pf->cframe_ok = 1;
-				} else {
-					pf->chunk = have[j]; /* the batch outlives the sample's walks: no copy */
-					pf->chunk_ok = 1;
-					/* and all the batch holds of it: frames pushed after the state was read
-					 * are in it when they fit (frames.c takes none past it) */
-					pf->chunk_len = held[j] < LS_CHUNK_FIRST_READ ? held[j] : LS_CHUNK_FIRST_READ;
-				}
+			if (start_kind[j] == START_CFRAME && have[j]) {
+				memcpy(&pf->current_frame, have[j], 8);
+				pf->cframe_ok = 1;
+			}
+			cframe_ready &= start_kind[j] != START_CFRAME || have[j] != NULL;
+			if (pf->from_batch && start_kind[j] == START_CHUNK) {
+				pf->chunk = have[j]; /* the batch outlives the sample's walks: no copy */
+				pf->chunk_ok = 1;
+				/* and all the batch holds of it: frames pushed after the state was read
+				 * are in it when they fit (frames.c takes none past it) */
+				pf->chunk_len = held[j] < LS_CHUNK_FIRST_READ ? held[j] : LS_CHUNK_FIRST_READ;
 			}
 		}
-		count[i] = 0;
+		w->want_owner = 0;
+		w->want_kind = LS_WANT_OTHER;
 		if (pf->from_batch || m == 0)
 			continue;
+		pf->from_batch = 0;
+		if (cframe_ready && ls_motion_moving(w, tstate)) {
+			own_tstate[nown] = tstate;
+			own_ts[nown] = ts;
+			own_pf[nown++] = pf;
+		} else {
+			fresh[i] = 1;
+		}
+	}
+	int rc = nown ? ls_stack_batch_read(w, own_tstate, own_ts, own_pf, nown) : 0;
+	if (rc)
+		return rc;
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct ls_prefetch *pf = &w->prefetch[i];
+		count[i] = 0;
+		if (!fresh[i] && (pf->from_batch || pf->own))
+			continue; /* served by a batch, or nothing to start from (the walk finds out) */
+		uint8_t *ts = w->tstate_bytes + (first + i) * size;
 		at[i] = k;
 		iov[k] = (struct ls_remote_iov){w->tstate_addrs[first + i], fresh_states + i * size, size};
 		kind[k++] = -1;
-		count[i] = 1 + start_iovs(w, ts, pf, chunk_buf, START_MARGIN, iov + k, kind + k);
+		count[i] = 1 + start_iovs(w, ts, pf, w->prefetch_bytes + i * LS_CHUNK_FIRST_READ, START_MARGIN, 1, iov + k,
+					  kind + k);
 		k += count[i] - 1;
 	}
-	int rc = ls_proc_readv(w->ctx.proc, iov, k, status);
+	rc = k ? ls_proc_readv(w->ctx.proc, iov, k, status) : 0;
 	if (rc)
 		return rc;
 	for (size_t i = 0; i < n; i++)
@@ -362,8 +398,9 @@ static int prefetch_stacks(struct ls_walker *w, size_t first, size_t n)
 
 /* Before a 3.11+ thread's next attempt: its thread state afresh (into ts) and, in the same call,
  * the ranges its stack starts from as the last attempt's copy named them (with a margin), into
- * *pf (chunk bytes in w->retry_chunk). */
-static int reread_start(struct ls_walker *w, uint64_t tstate, uint8_t *ts, struct ls_prefetch *pf)
+ * *pf (chunk bytes in w->retry_chunk). A thread whose stack moves (own) reads only its cframe word
+ * with the state, and the rest in its own batch, one more call (stackbatch.c). */
+static int reread_start(struct ls_walker *w, uint64_t tstate, uint8_t *ts, struct ls_prefetch *pf, int own)
 {
 	const struct ls_layout *l = &w->ctx.target->layout;
 	if (!w->retry_chunk && !(w->retry_chunk = malloc(LS_CHUNK_FIRST_READ + TSTATE_MAX_SIZE)))
@@ -372,14 +409,19 @@ static int reread_start(struct ls_walker *w, uint64_t tstate, uint8_t *ts, struc
 	struct ls_remote_iov iov[3];
 	int status[3], kind[3];
 	iov[0] = (struct ls_remote_iov){tstate, fresh, (size_t)l->ts_size};
-	size_t m = start_iovs(w, ts, pf, w->retry_chunk, START_MARGIN, iov + 1, kind + 1);
+	size_t m = start_iovs(w, ts, pf, w->retry_chunk, START_MARGIN, !own, iov + 1, kind + 1);
 	pf->from_batch = 0;
+	pf->own = 0;
 	int rc = ls_proc_readv(w->ctx.proc, iov, 1 + m, status);
 	if (rc)
 		return rc;
 	if (status[0])
 		return status[0];
 	settle_fresh(w, ts, fresh, 0, pf, kind + 1, status + 1, m);
+	if (own && (pf->cframe_ok || l->frame_kind != LS_FRAME_VIA_CFRAME)) {
+		uint8_t *own_ts = ts;
+		return ls_stack_batch_read(w, &tstate, &own_ts, &pf, 1);
+	}
 	return 0;
 }
 
@@ -392,40 +434,65 @@ static int push_thread(struct ls_sample *s, struct ls_thread **out)
 	return 0;
 }
 
-/* Walk the stack of the thread state `ts` (already read), re-reading it and retrying while the
- * stack changes under us; the last attempt keeps what it could read and flags the thread. */
-static int walk_thread(struct ls_walker *w, uint64_t tstate, uint8_t *ts, const struct ls_prefetch *pf,
-		       struct ls_sample *sample, struct ls_thread *th)
+/* Serve the walk's next attempt from pf's batch: the thread's own batch when it has one, else the
+ * first batch (pf NULL: <=3.10, the first batch while its thread states are of it). */
+static void serve_from(struct ls_walker *w, const struct ls_prefetch *pf, int attempt)
+{
+	w->own_serve = pf && pf->own && pf->from_batch;
+	if (w->own_serve) {
+		w->spec_serve = 1;
+		w->own_lo = pf->own_lo;
+		w->own_hi = pf->own_hi;
+		w->own_cursor = pf->own_lo;
+	} else {
+		w->spec_serve = attempt > 0 ? 0 : pf ? pf->from_batch : w->nspec_ranges > 0;
+	}
+}
+
+/* The attempts of walk_thread; *missed = its first attempt was not served whole by a batch that
+ * predicted it (this sample's thread list is the last one's), or it took more than one attempt. */
+static int walk_attempts(struct ls_walker *w, uint64_t tstate, uint8_t *ts, const struct ls_prefetch *pf,
+			 struct ls_sample *sample, struct ls_thread *th, int *missed)
 {
 	const struct ls_layout *l = &w->ctx.target->layout;
 	const int retries = l->frame_kind == LS_FRAME_OBJECT ? LS_WALK_RETRIES_HEAP : LS_WALK_RETRIES;
 	struct ls_prefetch retry = {0};
 	th->first_frame = sample->nframes;
 	th->nframes = 0;
+	*missed = pf && !pf->from_batch && w->nspec_ranges > 0;
 	for (int attempt = 0;; attempt++) {
 		int last = attempt == retries;
 		int rc = 0;
 		/* the first batch serves a thread's first attempt only while everything it read came from
 		 * there: bytes that something older points to must not be older (a retry reads the
-		 * thread state again; a read the batch missed makes the rest fresh too) */
+		 * thread state again; a read the batch missed makes the rest fresh too); a thread's own
+		 * batch serves any attempt it was read for, after that attempt's thread state */
 		if (attempt == 0) {
 			/* <=3.10 has no prefetch: its thread state is of the batch when the batch was read */
-			w->spec_serve = pf ? pf->from_batch : w->nspec_ranges > 0;
+			serve_from(w, pf, 0);
 			ls_frame_pages_clear(w); /* pages an earlier walk read are not of this moment */
 		} else {
+			*missed = 1;
 			w->spec_serve = 0;
+			w->own_serve = 0;
 			sample->retried_threads += attempt == 1;
 			sample->nframes = th->first_frame; /* drop the previous attempt's frames */
 			th->nframes = 0;
 			th->flags &= ~(uint32_t)(LS_THREAD_TRUNCATED | LS_THREAD_TOP_MISSING);
-			if (l->frame_kind == LS_FRAME_OBJECT)
+			if (l->frame_kind == LS_FRAME_OBJECT) {
 				rc = ls_frames_reread_start(w, tstate, ts, (size_t)l->ts_size);
-			else
-				rc = reread_start(w, tstate, ts, &retry);
+			} else {
+				rc = reread_start(w, tstate, ts, &retry, ls_motion_moving(w, tstate) || (pf && pf->own));
+				if (!rc)
+					serve_from(w, &retry, attempt);
+			}
 		}
 		struct ls_stack_start start = {0};
+		const struct ls_prefetch *use = attempt == 0 ? pf : l->frame_kind == LS_FRAME_OBJECT ? NULL : &retry;
+		if (!rc && use && use->own && !use->chunk_ok)
+			rc = LS_ERR_READ; /* its own batch found the newest chunk gone: the stack moved below it */
 		if (!rc)
-			rc = stack_start(w, tstate, ts, attempt == 0 ? pf : l->frame_kind == LS_FRAME_OBJECT ? NULL : &retry, &start);
+			rc = stack_start(w, tstate, ts, use, &start);
 		if (!rc)
 			rc = ls_frames_walk(w, &start, last, sample, &th->nframes, &th->flags, &th->base_frame);
 		if (rc == 0) {
@@ -447,6 +514,27 @@ static int walk_thread(struct ls_walker *w, uint64_t tstate, uint8_t *ts, const 
 			return 0;
 		}
 	}
+}
+
+/* Walk the stack of the thread state `ts` (already read), re-reading it and retrying while the
+ * stack changes under us; the last attempt keeps what it could read and flags the thread. The
+ * ranges the walk reads are remembered as this thread's (w->want_owner), and on 3.11+ whether its
+ * stack moves (stackbatch.c). */
+static int walk_thread(struct ls_walker *w, uint64_t tstate, uint8_t *ts, const struct ls_prefetch *pf,
+		       struct ls_sample *sample, struct ls_thread *th)
+{
+	const struct ls_layout *l = &w->ctx.target->layout;
+	uint64_t chunk = l->ts_datastack_chunk >= 0 ? ls_get_u64(ts, l->ts_datastack_chunk) : 0;
+	int missed = 0;
+	w->want_owner = tstate;
+	w->want_kind = LS_WANT_OTHER;
+	int rc = walk_attempts(w, tstate, ts, pf, sample, th, &missed);
+	w->want_owner = 0;
+	w->spec_serve = 0;
+	w->own_serve = 0;
+	if (l->frame_kind != LS_FRAME_OBJECT && l->ts_datastack_chunk >= 0 && !w->ctx.proc->frozen)
+		ls_motion_note(w, tstate, chunk, missed);
+	return rc;
 }
 
 static void os_facts(struct ls_walker *w, struct ls_thread *th)
@@ -536,7 +624,7 @@ static int walk_tstates(struct ls_walker *w, const struct interp_fields *in, siz
 
 /* Where the target counts the code objects it made (3.12: a global; 3.13.0: in the
  * interpreter), or 0. Only for one interpreter: 3.13's count is per interpreter. */
-static uint64_t code_epoch_addr(const struct ls_walker *w)
+uint64_t ls_code_epoch_addr(const struct ls_walker *w)
 {
 	const struct ls_target *t = w->ctx.target;
 	if (t->facts.code_epoch_addr && t->layout.minor == 12)
@@ -546,16 +634,31 @@ static uint64_t code_epoch_addr(const struct ls_walker *w)
 	return 0;
 }
 
+/* Whether the fast path can tell the thread list unchanged without the interpreter's fields: the
+ * first thread state's `prev` (the word before `next` in every CPython) is still NULL, so no thread
+ * was put before it (CPython puts a new one at the head); its `interp` is still ours; and the GIL
+ * holder is read elsewhere (3.8-3.11 in the runtime, 3.12 in the GIL struct the interpreter points
+ * to, which does not move). The interpreter's id is the one the slow path read. */
+static int lean_thread_list(const struct ls_walker *w)
+{
+	const struct ls_layout *l = &w->ctx.target->layout;
+	return l->frame_kind != LS_FRAME_OBJECT && l->ts_next == 8 && l->ts_interp > 0 && l->ts_interp + 8 <= l->ts_size &&
+	       (l->gil_kind == LS_GIL_RUNTIME_TSTATE_CURRENT || (l->gil_kind == LS_GIL_INTERP_POINTER && w->spec_gil));
+}
+
 /* The fast path: read the runtime's interpreter head, the interpreter's fields (and its 3.12 GIL
  * struct) and every thread state the previous sample found, all in one batched read, then check
  * that every link still points where it did. Returns 1 and fills *in and w->tstate_* when it
- * holds, 0 when the caller must walk the slow way. */
+ * holds, 0 when the caller must walk the slow way. A lean thread list (lean_thread_list) reads
+ * the GIL holder instead of the interpreter's fields: a range fewer, in a target whose memory map
+ * is busy a take of its lock fewer. */
 static int read_speculatively(struct ls_walker *w, size_t npred, struct interp_fields *in, size_t *n)
 {
 	const struct ls_layout *l = &w->ctx.target->layout;
 	size_t size = (size_t)l->ts_size, count = w->spec_count;
 	if (!w->spec_interp || count == 0 || count > LS_SPEC_THREADS)
 		return 0;
+	int lean = lean_thread_list(w);
 	if (!w->spec_bytes && npred && !(w->spec_bytes = malloc(LS_SPEC_BYTES)))
 		return 0;
 	struct ls_remote_iov iov[1 + 8 + 1 + LS_SPEC_THREADS + LS_SPEC_RANGES + 1];
@@ -564,37 +667,62 @@ static int read_speculatively(struct ls_walker *w, size_t npred, struct interp_f
 	struct interp_words r;
 	size_t k = 0;
 	iov[k++] = (struct ls_remote_iov){w->ctx.target->facts.runtime_addr + (uint64_t)l->rt_interp_head, &head, 8};
-	k = interp_iovs(w, w->spec_interp, &r, iov, k);
+	memset(&r, 0, sizeof(r));
+	if (!lean)
+		k = interp_iovs(w, w->spec_interp, &r, iov, k);
+	else if (l->gil_kind == LS_GIL_RUNTIME_TSTATE_CURRENT)
+		iov[k++] = (struct ls_remote_iov){w->ctx.target->facts.runtime_addr + (uint64_t)l->rt_tstate_current, &r.a, 8};
 	size_t gil_at = k;
 	if (l->gil_kind == LS_GIL_INTERP_POINTER && w->spec_gil)
 		iov[k++] = (struct ls_remote_iov){w->spec_gil, r.gil_struct, sizeof(r.gil_struct)};
 	size_t ts_at = k;
 	for (size_t i = 0; i < count; i++)
 		iov[k++] = (struct ls_remote_iov){w->tstate_addrs[i], w->tstate_bytes + i * size, size};
-	size_t pred_at = k, local = 0;
+	/* a thread whose stack moves reads only its cframe word here, the rest in its own batch */
+	size_t pred_at = k, local = 0, pred_of[LS_SPEC_RANGES], walked = 0;
 	for (size_t i = 0; i < npred; i++) {
 		struct ls_spec_range *r = &w->spec_ranges[i];
 		r->local = local;
 		r->ok = 0;
+		if (r->owner && r->kind != LS_WANT_CFRAME && ls_motion_moving(w, r->owner))
+			continue;
 		local += r->len; /* within LS_SPEC_BYTES: ls_batch_want keeps the total there */
+		walked += r->kind != LS_WANT_CFRAME;
+		pred_of[k - pred_at] = i;
 		iov[k++] = (struct ls_remote_iov){r->addr, w->spec_bytes + r->local, r->len};
 	}
-	/* the code epoch, read after every frame of the batch (see frames.c read_code_headers) */
+	size_t pred_end = k;
+	/* the code epoch, read after every frame of the batch (see frames.c read_code_headers); not
+	 * when the batch holds no frames (every thread reads its own batch, which reads the epoch) */
 	uint32_t epoch = 0;
-	uint64_t epoch_at = code_epoch_addr(w);
+	uint64_t epoch_at = walked ? ls_code_epoch_addr(w) : 0;
 	size_t tail = 0;
 	if (epoch_at)
 		iov[k++] = (struct ls_remote_iov){epoch_at, &epoch, sizeof(epoch)}, tail = 1;
-	if (ls_walker_readv_spans(w, iov, k, 0, tail, status) != 0 || status[0] || head != w->spec_interp)
+	if (ls_walker_readv_spans(w, iov, k, 0, tail, 0, status) != 0 || status[0] || head != w->spec_interp)
 		return 0;
 	for (size_t i = ts_at; i < pred_at; i++)
 		if (status[i])
 			return 0;
-	for (size_t i = 0; i < npred; i++)
-		w->spec_ranges[i].ok = status[pred_at + i] == 0;
-	int gil_ready = gil_at < ts_at && status[gil_at] == 0 && r.a == w->spec_gil;
-	if (interp_finish(w, &r, status, gil_ready, in) != 0 || in->next != 0 || in->threads_head != w->tstate_addrs[0])
-		return 0;
+	for (size_t j = pred_at; j < pred_end; j++)
+		w->spec_ranges[pred_of[j - pred_at]].ok = status[j] == 0;
+	if (lean) {
+		const uint8_t *first = w->tstate_bytes;
+		if (ls_get_u64(first, l->ts_next - 8) != 0 || ls_get_u64(first, l->ts_interp) != w->spec_interp)
+			return 0; /* a thread was put at the head, or the head is no longer ours */
+		in->next = 0;
+		in->threads_head = w->tstate_addrs[0];
+		in->id = w->spec_interp_id;
+		in->gil_holder = 0;
+		if (l->gil_kind == LS_GIL_RUNTIME_TSTATE_CURRENT && status[1] == 0)
+			in->gil_holder = r.a;
+		else if (l->gil_kind == LS_GIL_INTERP_POINTER && gil_at < ts_at && status[gil_at] == 0)
+			in->gil_holder = holder_in_gil_struct(l, r.gil_struct);
+	} else {
+		int gil_ready = gil_at < ts_at && status[gil_at] == 0 && r.a == w->spec_gil;
+		if (interp_finish(w, &r, status, gil_ready, in) != 0 || in->next != 0 || in->threads_head != w->tstate_addrs[0])
+			return 0;
+	}
 	for (size_t i = 0; i < count; i++) {
 		uint64_t next = ls_get_u64(w->tstate_bytes + i * size, l->ts_next);
 		if (next != (i + 1 < count ? w->tstate_addrs[i + 1] : 0))
@@ -646,6 +774,7 @@ int ls_threads_walk(struct ls_walker *w, struct ls_sample *sample)
 			return rc;
 		if (k == 0 && in.next == 0 && n > 0 && n <= LS_SPEC_THREADS) {
 			w->spec_interp = first; /* one interpreter: next time, read it all in one go */
+			w->spec_interp_id = in.id;
 			w->spec_count = n;
 		}
 		interp = in.next;

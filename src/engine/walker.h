@@ -43,7 +43,10 @@ struct ls_prefetch {
 	const uint8_t *chunk;   /* the used part of the newest data-stack chunk (in the batch, or read) */
 	size_t chunk_len;       /* bytes of it to use (at most LS_CHUNK_FIRST_READ) */
 	int cframe_ok, chunk_ok;
-	int from_batch;         /* both came from the sample's first batch (see ls_walker_read) */
+	int from_batch;         /* both came from the sample's first batch, or the chunk from the
+				 * thread's own batch (see ls_walker_read) */
+	int own;                /* the walk is served from own_ranges[own_lo, own_hi) (stackbatch.c) */
+	size_t own_lo, own_hi;
 };
 
 /* A range a walk read beyond the thread states (a stack start, a frame outside the data stack, a
@@ -51,10 +54,22 @@ struct ls_prefetch {
 struct ls_spec_range {
 	uint64_t addr;
 	size_t len;
-	size_t local; /* offset into ls_walker.spec_bytes */
-	int ok;       /* read in this sample's first batch */
-	int age;      /* samples since a walk last read it */
+	size_t local;   /* offset into ls_walker.spec_bytes (own_bytes for own_ranges) */
+	int ok;         /* read in this sample's first batch */
+	int age;        /* samples since a walk last read it */
+	uint64_t owner; /* the thread state whose walk read it (0: none) */
+	int kind;       /* LS_WANT_* */
 };
+
+/* What a range a walk read was (ls_spec_range.kind): a thread whose stack moves reads its stack
+ * start in the first batch and the rest in its own batch (stackbatch.c), its chunks as the thread
+ * state of that batch names them. */
+enum { LS_WANT_OTHER, LS_WANT_CFRAME, LS_WANT_NEWEST, LS_WANT_CHUNK };
+
+#define LS_OWN_RANGES 512                /* ranges of the own batches of one prefetch group */
+#define LS_CHUNK_MAP 256                 /* data-stack chunks whose previous chunk is remembered */
+#define LS_MOTION_MAP 1024               /* threads whose stack moves, by thread state (direct-mapped) */
+#define LS_MOTION_HOLD 64                /* samples a thread stays moving after its stack moved */
 
 struct addr_index; /* threads.c */
 
@@ -73,6 +88,7 @@ struct ls_walker {
 	int os_info;                /* 1: query the OS for each thread's state, CPU time and name */
 	/* what the previous sample found, to read the next one in one batch (threads.c) */
 	uint64_t spec_interp;       /* the only interpreter, 0 = no speculation */
+	uint64_t spec_interp_id;    /* ... its id */
 	size_t spec_count;          /* its thread states, in w->tstate_addrs */
 	uint64_t spec_gil;          /* 3.12: the _gil_runtime_state the interpreter points to */
 	uint64_t spec_hits;
@@ -99,6 +115,26 @@ struct ls_walker {
 	 * the previous sample's (read before any code header of this sample) */
 	uint32_t code_epoch, code_epoch_prev;
 	uint64_t code_epoch_hits;   /* code headers trusted by their epoch instead of read */
+	/* the tags ls_batch_want gives a range: the thread being walked and what it reads */
+	uint64_t want_owner;
+	int want_kind;
+	/* the own batches of the threads whose stack moves (stackbatch.c): their ranges, bytes
+	 * (LS_SPEC_BYTES), and the part a walk is served from while own_serve is set */
+	struct ls_spec_range own_ranges[LS_OWN_RANGES];
+	size_t nown, own_bytes_used;
+	uint8_t *own_bytes;
+	int own_serve;
+	size_t own_lo, own_hi, own_cursor;
+	uint64_t own_batches;       /* own batches read (threads, not calls) */
+	/* each chunk's previous chunk and size as walks found them, direct-mapped by address */
+	struct {
+		uint64_t chunk, previous, size;
+	} chunk_map[LS_CHUNK_MAP];
+	/* threads whose stack moved lately: samples left in that state, by thread state */
+	struct {
+		uint64_t tstate, chunk; /* ... and its newest chunk when last walked */
+		uint32_t hold;
+	} motion[LS_MOTION_MAP];
 	uint8_t *prefetch_bytes;    /* LS_PREFETCH_THREADS x LS_CHUNK_FIRST_READ, then as many thread states */
 	uint8_t *retry_chunk;       /* a retry's newest chunk (LS_CHUNK_FIRST_READ), then its thread state */
 	uint8_t *newest_chunk;      /* 3.11+: the newest chunk's copy when a walk read more of it (frames.c) */
@@ -206,9 +242,33 @@ const uint8_t *ls_batch_find(struct ls_walker *w, uint64_t addr, size_t len, siz
  * alone; the others are read in between, those lying close together as one span, each span where
  * its first range stands in iov. A span that fails is read again range by range, so every range
  * gets the status a read of its own would have had (the tail ranges then get LS_ERR_READ: they
- * are no longer read after everything else). */
+ * are no longer read after everything else). With stop_at_fault the read stops at the first range
+ * or span that fails, which with all after it gets LS_ERR_READ (ls_proc_readv_prefix). */
 int ls_walker_readv_spans(struct ls_walker *w, const struct ls_remote_iov *iov, size_t n, size_t head, size_t tail,
-			  int *status);
+			  int stop_at_fault, int *status);
+
+/* The own batch (stackbatch.c) of a thread whose stack moves: its stack start comes from the first
+ * batch (its thread state and cframe word, of one moment) and the rest, read after it in one more
+ * call, from this batch: its chunks as that thread state names them (the newest up to its top,
+ * then each one's previous as walks found it), then what its last walk read beyond them (frames
+ * outside the chunks, code headers, names), then the code epoch. A first batch that predicts a
+ * moving stack's chunks from the sample before reads chunks that are gone or beside the point,
+ * and the walk then reads the rest one call at a time; each range costs the target a take of its
+ * memory-map lock, which a target that maps and unmaps chunks holds often.
+ *
+ * ls_motion_moving: whether a thread state's stack moves: a first attempt of its walk missed its
+ * batch, or (while it moves) its newest chunk changed, in the last LS_MOTION_HOLD samples;
+ * ls_motion_note tells a walk's outcome (chunk: the newest chunk its thread state named; missed:
+ * the first attempt was not served whole). ls_chunk_map_note: a chunk, its previous one and its size, as a walk copied it.
+ * ls_stack_batch_read: the own batches of n threads in one call, appended to own_ranges (pf[i]->own
+ * set for those read; the others keep the first batch's path); each pf gets its newest chunk's
+ * bytes and the part of own_ranges its walk is served from. The code epoch (3.12, 3.13.0) is read
+ * last and becomes w->code_epoch. */
+int ls_motion_moving(const struct ls_walker *w, uint64_t tstate);
+void ls_motion_note(struct ls_walker *w, uint64_t tstate, uint64_t chunk, int missed);
+void ls_chunk_map_note(struct ls_walker *w, uint64_t chunk, uint64_t previous, uint64_t size);
+int ls_stack_batch_read(struct ls_walker *w, const uint64_t *tstates, uint8_t *const *ts, struct ls_prefetch *const *pf,
+			size_t n);
 
 /* <=3.10 (recheck.c): after a walk of the chain w->raw[0..*n) (innermost first) from start, read
  * the thread's top and every frame's f_back, f_code and state again in one call. 0: the chain (or
@@ -235,6 +295,10 @@ int ls_frames_reread_start(struct ls_walker *w, uint64_t tstate, uint8_t *ts, si
  * next sample as ls_walker_read does; NULL when the batch does not hold it (or may not serve):
  * the caller reads it itself, and the batch serves no more of this attempt. */
 const uint8_t *ls_walker_batch_bytes(struct ls_walker *w, uint64_t addr, size_t len);
+
+/* Where the target counts the code objects it made (3.12, 3.13.0 with one interpreter), or 0
+ * (threads.c). */
+uint64_t ls_code_epoch_addr(const struct ls_walker *w);
 
 /* Walk every interpreter and thread into sample (cleared first). */
 int ls_threads_walk(struct ls_walker *w, struct ls_sample *sample);

@@ -211,9 +211,10 @@ static PyObject *Session_stats(SessionObject *self, PyObject *Py_UNUSED(ignored)
 {
 	struct ls_session_stats st;
 	ls_session_get_stats(self->session, &st);
-	return Py_BuildValue("{s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K}", "batched_thread_lists",
+	return Py_BuildValue("{s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K}", "batched_thread_lists",
 			     st.batched_thread_lists, "samples", st.samples, "read_calls",
 			     st.read_calls, "read_bytes", st.read_bytes, "read_failures", st.read_failures,
+			     "read_ranges", st.read_ranges, "own_batches", st.own_batches,
 			     "threads_walked", st.threads_walked, "torn_threads", st.torn_threads,
 			     "retried_threads", st.retried_threads, "retried_samples", st.retried_samples, "code_hits", st.code_hits, "code_misses",
 			     st.code_misses, "code_stale", st.code_stale, "code_epoch_hits", st.code_epoch_hits);

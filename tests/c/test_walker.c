@@ -55,8 +55,8 @@ static void fake_free(struct ls_proc *p)
 	(void)p;
 }
 
-static const struct ls_proc_ops fake_ops = {fake_read, fake_readv, fake_threads, fake_thread_info, fake_free};
-static struct ls_proc fake_proc = {&fake_ops, 1, {0}, NULL};
+static const struct ls_proc_ops fake_ops = {fake_read, fake_readv, fake_threads, fake_thread_info, fake_free, NULL};
+static struct ls_proc fake_proc = {&fake_ops, 1, {0}, NULL, 0};
 static struct ls_target target;
 
 static void put_u64(uint64_t addr, uint64_t value)
@@ -150,8 +150,8 @@ static void test_walker__batch_find_length_is_its_ranges(void)
 	fake_walker(&w);
 	uint64_t other = MEM_BASE + 0x100000, chunk = other + 8;
 	w.spec_bytes = calloc(1, LS_SPEC_BYTES);
-	w.spec_ranges[0] = (struct ls_spec_range){chunk, 128, LS_SPEC_BYTES - 128, 1, 0};
-	w.spec_ranges[1] = (struct ls_spec_range){other, 16384, 0, 1, 0};
+	w.spec_ranges[0] = (struct ls_spec_range){chunk, 128, LS_SPEC_BYTES - 128, 1, 0, 0, LS_WANT_OTHER};
+	w.spec_ranges[1] = (struct ls_spec_range){other, 16384, 0, 1, 0, 0, LS_WANT_OTHER};
 	w.nspec_ranges = 2;
 	w.spec_serve = 1;
 	for (size_t cursor = 0; cursor < 2; cursor++) {

@@ -1,0 +1,290 @@
+/* test_stackbatch.c - the own batch of a thread whose stack moves (src/engine/stackbatch.c), on a
+ * fake process whose memory is a buffer we write and whose reads are logged: which ranges it
+ * reads and in what order (the newest chunk first, then each older one as the chunk map says,
+ * then what the thread's last walk read beyond its chunks, and every chunk of every thread before
+ * any other range), that it stops at a newest chunk that is gone, that a walk served from it
+ * reads nothing afresh, the reads that stop at the first fault (ls_proc_readv_prefix), and when a
+ * thread counts as moving.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "layout.h"
+#include "ls_error.h"
+#include "proc.h"
+#include "target.h"
+#include "testing.h"
+#include "walker.h"
+
+#define MEM_BASE 0x10000000ull
+#define MEM_SIZE (4u << 20)
+#define CODE_AT (MEM_BASE + 0x300000)
+#define LOG_MAX 256
+
+static uint8_t *mem;
+static uint64_t log_addr[LOG_MAX]; /* every range a read asked for, in order */
+static size_t nlog, ncalls;
+
+static int fake_read(struct ls_proc *p, uint64_t addr, void *dst, size_t len)
+{
+	(void)p;
+	if (nlog < LOG_MAX)
+		log_addr[nlog++] = addr;
+	if (addr < MEM_BASE || len > MEM_SIZE || addr - MEM_BASE > MEM_SIZE - len)
+		return LS_ERR_READ;
+	memcpy(dst, mem + (addr - MEM_BASE), len);
+	return 0;
+}
+
+static int fake_readv(struct ls_proc *p, const struct ls_remote_iov *iov, size_t n, int *status)
+{
+	ncalls++;
+	for (size_t i = 0; i < n; i++)
+		status[i] = fake_read(p, iov[i].addr, iov[i].dst, iov[i].len);
+	return 0;
+}
+
+static int fake_threads(struct ls_proc *p, int32_t *tids, size_t cap)
+{
+	(void)p, (void)tids, (void)cap;
+	return 0;
+}
+
+static int fake_thread_info(struct ls_proc *p, int32_t tid, struct ls_os_thread *out)
+{
+	(void)p, (void)tid, (void)out;
+	return LS_ERR_READ;
+}
+
+static void fake_free(struct ls_proc *p)
+{
+	(void)p;
+}
+
+static const struct ls_proc_ops fake_ops = {fake_read, fake_readv, fake_threads, fake_thread_info, fake_free, NULL};
+static struct ls_proc fake_proc = {&fake_ops, 1, {0}, NULL, 0};
+static struct ls_target target;
+
+static void put_u64(uint64_t addr, uint64_t value)
+{
+	memcpy(mem + (addr - MEM_BASE), &value, 8);
+}
+
+/* A walker on a fresh, zeroed fake memory, with the 3.13 layout (frames in data-stack chunks). */
+static void fake_walker(struct ls_walker *w)
+{
+	free(mem);
+	mem = calloc(1, MEM_SIZE);
+	target.layout = *ls_layout_builtin(13);
+	ls_walker_init(w);
+	w->ctx.proc = &fake_proc;
+	w->ctx.target = &target;
+	nlog = ncalls = 0;
+}
+
+/* A data-stack chunk at addr of `size` bytes after `previous`, noted in the chunk map as a walk
+ * would note it. */
+static void put_chunk(struct ls_walker *w, uint64_t addr, uint64_t previous, uint64_t size)
+{
+	const struct ls_layout *l = &target.layout;
+	put_u64(addr + (uint64_t)l->chunk_previous, previous);
+	put_u64(addr + (uint64_t)l->chunk_size, size);
+	ls_chunk_map_note(w, addr, previous, size);
+}
+
+/* A thread state at ts whose newest chunk is `chunk`, with its top `used` bytes in. */
+static uint8_t *put_tstate(uint64_t ts, uint64_t chunk, uint64_t used)
+{
+	const struct ls_layout *l = &target.layout;
+	put_u64(ts + (uint64_t)l->ts_datastack_chunk, chunk);
+	put_u64(ts + (uint64_t)l->ts_datastack_chunk + 8, chunk + used);
+	return mem + (ts - MEM_BASE);
+}
+
+/* What the thread's last walk read beyond its chunks, as this sample predicts it. */
+static void predict(struct ls_walker *w, uint64_t addr, size_t len, uint64_t owner, int kind)
+{
+	w->spec_ranges[w->nspec_pred++] = (struct ls_spec_range){addr, len, 0, 0, 0, owner, kind};
+}
+
+#define TS_A (MEM_BASE + 0x1000)
+#define TS_B (MEM_BASE + 0x2000)
+#define CHUNK_1 (MEM_BASE + 0x100000) /* the thread's first chunk */
+#define CHUNK_2 (MEM_BASE + 0x140000)
+#define CHUNK_3 (MEM_BASE + 0x120000) /* the newest */
+#define HEADER (CODE_AT + 0x40)
+
+/* The newest chunk up to its top (and a margin), each older chunk as the map chains them, then
+ * the thread's own other ranges; not another thread's, nor its older chunks as last predicted. */
+static void test_stackbatch__reads_the_chain_the_state_names(void)
+{
+	struct ls_walker w;
+	fake_walker(&w);
+	put_chunk(&w, CHUNK_1, 0, 16384);
+	put_chunk(&w, CHUNK_2, CHUNK_1, 16384);
+	put_chunk(&w, CHUNK_3, CHUNK_2, 16384);
+	uint8_t *ts = put_tstate(TS_A, CHUNK_3, 1000);
+	predict(&w, HEADER, 64, TS_A, LS_WANT_OTHER);
+	predict(&w, HEADER + 0x1000, 64, TS_B, LS_WANT_OTHER); /* another thread's */
+	predict(&w, CHUNK_2 + 0x8000, 16384, TS_A, LS_WANT_CHUNK); /* a chunk as the last walk found it */
+	struct ls_prefetch pf = {0};
+	struct ls_prefetch *pfp = &pf;
+	uint64_t tstate = TS_A;
+	CHECK_EQ_INT(ls_stack_batch_read(&w, &tstate, &ts, &pfp, 1), 0);
+	CHECK_EQ_INT(ncalls, 1);
+	CHECK_EQ_INT(pf.own, 1);
+	CHECK_EQ_INT(pf.from_batch, 1);
+	CHECK_EQ_INT(pf.chunk_ok, 1);
+	CHECK_EQ_INT(pf.own_hi - pf.own_lo, 4);
+	const struct ls_spec_range *r = &w.own_ranges[pf.own_lo];
+	CHECK(r[0].addr == CHUNK_3 && r[0].kind == LS_WANT_NEWEST && r[0].len >= 1000 && r[0].len <= 16384);
+	CHECK(r[1].addr == CHUNK_2 && r[1].len == 16384 && r[1].kind == LS_WANT_CHUNK);
+	CHECK(r[2].addr == CHUNK_1 && r[2].len == 16384);
+	CHECK(r[3].addr == HEADER && r[3].kind == LS_WANT_OTHER);
+	for (int i = 0; i < 4; i++)
+		CHECK_EQ_INT(r[i].ok, 1);
+	CHECK(pf.chunk == w.own_bytes + r[0].local && pf.chunk_len == r[0].len);
+	CHECK(memcmp(pf.chunk, mem + (CHUNK_3 - MEM_BASE), pf.chunk_len) == 0);
+	ls_walker_release(&w);
+}
+
+/* The newest chunk is gone (the stack returned below it): its thread's walk is told so, and with
+ * one thread in the batch nothing after it is read. */
+static void test_stackbatch__stops_at_a_newest_chunk_that_is_gone(void)
+{
+	struct ls_walker w;
+	fake_walker(&w);
+	uint64_t gone = MEM_BASE + MEM_SIZE + 0x10000; /* outside the fake memory: unreadable */
+	put_chunk(&w, CHUNK_1, 0, 16384);
+	ls_chunk_map_note(&w, gone, CHUNK_1, 16384);
+	uint8_t *ts = put_tstate(TS_A, gone, 1000);
+	predict(&w, HEADER, 64, TS_A, LS_WANT_OTHER);
+	struct ls_prefetch pf = {0};
+	struct ls_prefetch *pfp = &pf;
+	uint64_t tstate = TS_A;
+	CHECK_EQ_INT(ls_stack_batch_read(&w, &tstate, &ts, &pfp, 1), 0);
+	CHECK_EQ_INT(pf.own, 1);
+	CHECK_EQ_INT(pf.chunk_ok, 0);
+	for (size_t i = pf.own_lo; i < pf.own_hi; i++)
+		CHECK_EQ_INT(w.own_ranges[i].ok, 0);
+	ls_walker_release(&w);
+}
+
+/* Two moving threads in one batch: every chunk of both before any other range of either, so that
+ * no code header is read before a frame of the other thread that points to it. */
+static void test_stackbatch__chunks_of_every_thread_come_first(void)
+{
+	struct ls_walker w;
+	fake_walker(&w);
+	uint64_t chunk_b = MEM_BASE + 0x180000;
+	put_chunk(&w, CHUNK_1, 0, 16384);
+	put_chunk(&w, CHUNK_3, CHUNK_1, 16384);
+	put_chunk(&w, chunk_b, 0, 16384);
+	uint8_t *ts[2] = {put_tstate(TS_A, CHUNK_3, 200), put_tstate(TS_B, chunk_b, 200)};
+	predict(&w, HEADER, 64, TS_A, LS_WANT_OTHER);
+	predict(&w, HEADER + 0x1000, 64, TS_B, LS_WANT_OTHER);
+	struct ls_prefetch pf[2] = {{0}, {0}};
+	struct ls_prefetch *pfp[2] = {&pf[0], &pf[1]};
+	uint64_t tstates[2] = {TS_A, TS_B};
+	CHECK_EQ_INT(ls_stack_batch_read(&w, tstates, ts, pfp, 2), 0);
+	CHECK_EQ_INT(pf[0].own + pf[1].own, 2);
+	CHECK_EQ_INT(nlog, 5);
+	size_t last_chunk = 0, first_other = nlog;
+	for (size_t i = 0; i < nlog; i++) {
+		int is_chunk = log_addr[i] == CHUNK_1 || log_addr[i] == CHUNK_3 || log_addr[i] == chunk_b;
+		if (is_chunk)
+			last_chunk = i;
+		else if (first_other == nlog)
+			first_other = i;
+	}
+	CHECK(last_chunk < first_other);
+	ls_walker_release(&w);
+}
+
+/* A walk served from the own batch (as threads.c walk_thread serves it) reads nothing afresh: its
+ * older chunk comes from the batch. */
+static void test_stackbatch__a_walk_is_served_from_it(void)
+{
+	struct ls_walker w;
+	fake_walker(&w);
+	const struct ls_layout *l = &target.layout;
+	put_chunk(&w, CHUNK_1, 0, 16384);
+	put_chunk(&w, CHUNK_3, CHUNK_1, 16384);
+	uint64_t outer = CHUNK_1 + (uint64_t)l->chunk_data, inner = CHUNK_3 + (uint64_t)l->chunk_data;
+	put_u64(inner + (uint64_t)l->fr_back, outer);
+	put_u64(outer + (uint64_t)l->fr_back, 0);
+	uint8_t *ts = put_tstate(TS_A, CHUNK_3, (uint64_t)l->chunk_data + 128);
+	struct ls_prefetch pf = {0};
+	struct ls_prefetch *pfp = &pf;
+	uint64_t tstate = TS_A;
+	CHECK_EQ_INT(ls_stack_batch_read(&w, &tstate, &ts, &pfp, 1), 0);
+	size_t reads = nlog;
+	w.spec_serve = w.own_serve = 1;
+	w.own_lo = pf.own_lo, w.own_hi = pf.own_hi, w.own_cursor = pf.own_lo;
+	struct ls_stack_start start = {0};
+	start.top_frame = inner;
+	start.datastack = CHUNK_3;
+	start.datastack_top = inner + 128;
+	start.first_chunk = pf.chunk;
+	start.first_chunk_len = pf.chunk_len;
+	struct ls_sample sample = {0};
+	uint32_t nframes = 0, flags = 0;
+	uint64_t base = 0;
+	ls_frames_walk(&w, &start, 0, &sample, &nframes, &flags, &base);
+	int chunk_read_afresh = 0;
+	for (size_t i = reads; i < nlog; i++)
+		chunk_read_afresh |= log_addr[i] == CHUNK_1 || log_addr[i] == CHUNK_3;
+	CHECK_EQ_INT(chunk_read_afresh, 0);
+	CHECK_EQ_INT(w.nchunks, 2); /* both chunks copied, from the batch */
+	free(sample.threads);
+	free(sample.frames);
+	ls_walker_release(&w);
+}
+
+/* Reads that stop at the first fault: that range and those after it fail, whatever they hold. */
+static void test_stackbatch__readv_prefix_stops_at_the_first_fault(void)
+{
+	struct ls_walker w;
+	fake_walker(&w);
+	uint8_t a[8], b[8], c[8];
+	struct ls_remote_iov iov[3] = {{MEM_BASE, a, 8}, {MEM_BASE + MEM_SIZE, b, 8}, {MEM_BASE + 64, c, 8}};
+	int status[3];
+	CHECK_EQ_INT(ls_proc_readv_prefix(&fake_proc, iov, 3, status), 0);
+	CHECK_EQ_INT(status[0], 0);
+	CHECK(status[1] != 0);
+	CHECK_EQ_INT(status[2], LS_ERR_READ);
+	ls_walker_release(&w);
+}
+
+/* A thread moves when its first attempt missed its batch, and stays moving while its newest chunk
+ * changes; LS_MOTION_HOLD samples on the same chunk make it steady again. */
+static void test_stackbatch__motion(void)
+{
+	struct ls_walker w;
+	fake_walker(&w);
+	CHECK_EQ_INT(ls_motion_moving(&w, TS_A), 0);
+	ls_motion_note(&w, TS_A, CHUNK_3, 0);
+	CHECK_EQ_INT(ls_motion_moving(&w, TS_A), 0); /* steady: never missed */
+	ls_motion_note(&w, TS_A, CHUNK_3, 1);
+	CHECK_EQ_INT(ls_motion_moving(&w, TS_A), 1);
+	CHECK_EQ_INT(ls_motion_moving(&w, TS_B), 0);
+	for (int i = 0; i < LS_MOTION_HOLD - 1; i++)
+		ls_motion_note(&w, TS_A, i % 2 ? CHUNK_3 : CHUNK_2, 0); /* the newest chunk keeps changing */
+	CHECK_EQ_INT(ls_motion_moving(&w, TS_A), 1);
+	for (int i = 0; i < LS_MOTION_HOLD; i++)
+		ls_motion_note(&w, TS_A, CHUNK_2, 0);
+	CHECK_EQ_INT(ls_motion_moving(&w, TS_A), 0);
+	ls_walker_release(&w);
+}
+
+int main(void)
+{
+	RUN_TEST(test_stackbatch__reads_the_chain_the_state_names);
+	RUN_TEST(test_stackbatch__stops_at_a_newest_chunk_that_is_gone);
+	RUN_TEST(test_stackbatch__chunks_of_every_thread_come_first);
+	RUN_TEST(test_stackbatch__a_walk_is_served_from_it);
+	RUN_TEST(test_stackbatch__readv_prefix_stops_at_the_first_fault);
+	RUN_TEST(test_stackbatch__motion);
+	free(mem);
+	return testing_done();
+}
