@@ -9,8 +9,12 @@ the engine's binding about 1,000 times a second (--rate), as `loopscope attach -
 
 Per run: CPU microseconds of this process per sample (time.thread_time around the samples, the
 1 ms sleeps cost none; the binding's building of the frame lists is included), and per sample the
-engine's counters: reads (process_vm_readv calls), bytes read, reads that failed, threads retried,
-and the share of samples whose thread stayed torn through its retries (kept as a partial stack).
+engine's counters: reads (process_vm_readv calls), the ranges those reads took the target's
+memory-map lock for (each range read, and the one a short read stopped at), bytes read, reads
+that failed, threads retried, threads read from their own batch (stackbatch.c, 3.11+), and the
+share of samples whose thread stayed torn through its retries (kept as a partial stack). Run with
+another checkout's venv (its engine, this script) to compare: the counters an older engine does
+not have show as "-".
 """
 import argparse
 import os
@@ -29,7 +33,8 @@ TARGET = ("import sys; sys.path.insert(0, %r)\n"
           "while True:\n"
           "    down(DEPTH, i)\n"
           "    i += 1\n" % WORKLOADS)
-COUNTERS = ("read_calls", "read_bytes", "read_failures", "retried_threads", "torn_threads")
+COUNTERS = ("read_calls", "read_ranges", "read_bytes", "read_failures", "retried_threads", "own_batches",
+            "torn_threads")
 
 
 def run(session, samples, interval):
@@ -41,7 +46,7 @@ def run(session, samples, interval):
         time.sleep(interval)
     cpu = time.thread_time() - cpu
     after = session.stats()
-    per = {name: (after[name] - before[name]) / samples for name in COUNTERS}
+    per = {name: (after[name] - before[name]) / samples if name in after else None for name in COUNTERS}
     return cpu / samples * 1e6, per
 
 
@@ -56,13 +61,15 @@ def main():
     try:
         assert target.stdout.readline().strip() == "ready"
         session = _engine.Session(target.pid)
-        print("| run | CPU us/sample | reads/sample | bytes/sample | failed reads/sample | threads retried/sample | torn % |")
-        print("|---|---|---|---|---|---|---|")
+        print("| run | CPU us/sample | reads/sample | ranges/sample | bytes/sample | failed reads/sample "
+              "| threads retried/sample | own batches/sample | torn % |")
+        print("|---|---|---|---|---|---|---|---|---|")
+        cell = lambda value, fmt: "-" if value is None else fmt % value
         for k in range(args.runs):
             us, per = run(session, args.samples, 1.0 / args.rate)
-            print("| %d | %.1f | %.1f | %.0f | %.2f | %.3f | %.2f |" % (
-                k + 1, us, per["read_calls"], per["read_bytes"], per["read_failures"], per["retried_threads"],
-                100.0 * per["torn_threads"]))
+            print("| %d | %.1f | %.1f | %s | %.0f | %.2f | %.3f | %s | %.2f |" % (
+                k + 1, us, per["read_calls"], cell(per["read_ranges"], "%.1f"), per["read_bytes"], per["read_failures"],
+                per["retried_threads"], cell(per["own_batches"], "%.2f"), 100.0 * per["torn_threads"]))
         print("\n%s, target %s, %s UTC, load %s" % (" ".join(sys.argv), args.python,
                                                     time.strftime("%Y-%m-%d %H:%M", time.gmtime()),
                                                     " ".join("%.2f" % x for x in os.getloadavg())))

@@ -136,6 +136,11 @@ int main(int argc, char **argv)
 	uint64_t cpu1 = now_ns(CLOCK_THREAD_CPUTIME_ID), wall1 = now_ns(CLOCK_MONOTONIC);
 	syscall(SYS_getpid); /* marker: the timed samples end */
 	ls_session_get_stats(s, &after);
+	unsigned long long ranges = 0, own = 0;
+#ifdef LS_STATS_READ_RANGES /* not in engines before it, which --baseline may build */
+	ranges = (unsigned long long)(after.read_ranges - before.read_ranges);
+	own = (unsigned long long)(after.own_batches - before.own_batches);
+#endif
 	printf("{\"samples\": %llu, \"cpu_ns\": %llu, \"wall_ns\": %llu, \"frames\": %llu, \"errors\": %ld, "
 	       "\"read_calls\": %llu, \"read_bytes\": %llu, \"threads_walked\": %llu, \"torn_threads\": %llu, "
 	       "\"retried_threads\": %llu, \"code_misses\": %llu, \"read_ranges\": %llu, \"own_batches\": %llu}\n",
@@ -146,9 +151,7 @@ int main(int argc, char **argv)
 	       (unsigned long long)(after.threads_walked - before.threads_walked),
 	       (unsigned long long)(after.torn_threads - before.torn_threads),
 	       (unsigned long long)(after.retried_threads - before.retried_threads),
-	       (unsigned long long)(after.code_misses - before.code_misses),
-	       (unsigned long long)(after.read_ranges - before.read_ranges),
-	       (unsigned long long)(after.own_batches - before.own_batches));
+	       (unsigned long long)(after.code_misses - before.code_misses), ranges, own);
 	ls_session_free(s);
 	return 0;
 }

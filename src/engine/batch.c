@@ -2,9 +2,10 @@
  * predicted for this one (the ranges and their longest lengths, kept for a few samples), read in
  * one call with the thread states (threads.c read_speculatively), and served to the walks by
  * ls_walker_read / ls_walker_readv / ls_walker_batch_bytes while spec_serve holds; every read a walk
- * makes is remembered for the next sample's prediction, with the thread that made it and what it
- * was (w->want_owner, w->want_kind). A walk served from its thread's own batch (stackbatch.c,
- * own_serve) finds its bytes there instead. See walker.h.
+ * makes is remembered for the next sample's prediction, with the thread that made it (0 when
+ * several threads read it) and what it was (w->want_owner, w->want_kind). A walk served from its
+ * thread's own batch (stackbatch.c, own_serve) finds its bytes there instead: in its thread's part,
+ * then in the part the batch read for every thread. See walker.h.
  */
 #include <string.h>
 
@@ -41,6 +42,8 @@ void ls_batch_want(struct ls_walker *w, uint64_t addr, size_t len)
 		return;
 	}
 	struct ls_spec_range *r = &w->spec_want[w->spec_want_index[slot] - 1];
+	if (r->owner != w->want_owner)
+		r->owner = 0; /* read by several threads: shared (stackbatch.c) */
 	if (len > r->len && w->spec_want_bytes + (len - r->len) <= LS_SPEC_BYTES) {
 		w->spec_want_bytes += len - r->len;
 		r->len = len;
@@ -107,10 +110,15 @@ const uint8_t *ls_batch_find(struct ls_walker *w, uint64_t addr, size_t len, siz
 {
 	if (!w->spec_serve)
 		return NULL;
-	if (w->own_serve)
-		return w->own_hi > w->own_lo ? find_in(w->own_ranges, w->own_lo, w->own_hi, &w->own_cursor, w->own_bytes,
-						    addr, len, held)
-					     : NULL;
+	if (w->own_serve) {
+		const uint8_t *have = w->own_hi > w->own_lo ? find_in(w->own_ranges, w->own_lo, w->own_hi, &w->own_cursor,
+								       w->own_bytes, addr, len, held)
+							  : NULL;
+		if (!have && w->own_shared_hi > w->own_shared_lo)
+			have = find_in(w->own_ranges, w->own_shared_lo, w->own_shared_hi, &w->own_shared_cursor,
+				       w->own_bytes, addr, len, held);
+		return have;
+	}
 	if (w->nspec_ranges == 0)
 		return NULL;
 	return find_in(w->spec_ranges, 0, w->nspec_ranges, &w->spec_cursor, w->spec_bytes, addr, len, held);

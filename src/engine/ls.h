@@ -65,15 +65,18 @@ struct ls_sample {
 	uint32_t retried_threads;
 };
 
+#define LS_STATS_READ_RANGES 1 /* ls_session_stats has read_ranges and own_batches (for benchmarks
+				* built against older engines too) */
 struct ls_session_stats {
 	uint64_t samples, read_calls, read_bytes, read_failures;
-	uint64_t read_ranges;          /* ranges those calls read (each takes the target's memory-map lock) */
-	uint64_t own_batches;          /* threads whose stack moves, read from their own batch (3.11+) */
 	uint64_t threads_walked, torn_threads, retried_threads;
 	uint64_t retried_samples; /* whole samples read again (the thread list changed mid-read) */
 	uint64_t code_hits, code_misses, code_stale;
 	uint64_t code_epoch_hits;      /* code headers not read: the code epoch proved them (3.12, 3.13.0) */
 	uint64_t batched_thread_lists; /* samples whose thread list came in one read */
+	uint64_t read_ranges;          /* ranges the reads asked for (each takes the target's memory-map
+					* lock): each range read, and the one a short read stopped at */
+	uint64_t own_batches;          /* threads whose stack moves, read from their own batch (3.11+) */
 };
 
 struct ls_session;

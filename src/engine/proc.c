@@ -136,9 +136,9 @@ int ls_proc_readv_prefix(struct ls_proc *proc, const struct ls_remote_iov *iov, 
 	int stopped = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (stopped || status[i]) {
+			proc->stats.read_failures += !stopped; /* the one that failed, not those never read */
 			status[i] = stopped ? LS_ERR_READ : status[i];
 			stopped = 1;
-			proc->stats.read_failures++;
 			continue;
 		}
 		proc->stats.read_bytes += iov[i].len;

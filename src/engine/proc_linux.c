@@ -139,6 +139,7 @@ static int live_read(struct ls_proc *base, uint64_t addr, void *dst, size_t len)
 	struct iovec local = {dst, len};
 	struct iovec remote = {(void *)(uintptr_t)addr, len};
 	ssize_t n = process_vm_readv(p->base.pid, &local, 1, &remote, 1, 0);
+	base->stats.read_ranges += n >= 0 || errno == EFAULT;
 	if (n == (ssize_t)len)
 		return 0;
 	if (n >= 0)
@@ -231,14 +232,18 @@ static int live_readv_prefix(struct ls_proc *base, const struct ls_remote_iov *i
 		base->stats.read_calls++;
 		ssize_t got = process_vm_readv(p->base.pid, local, batch, remote, batch, 0);
 		if (got < 0) {
-			base->stats.read_ranges++;
-			if (errno == EFAULT)
+			if (errno == EFAULT) {
+				base->stats.read_ranges++;
 				return 0; /* the first range is unreadable: so are the rest, to us */
+			}
+			/* the first range alone, to learn why (it may switch to /proc/PID/mem and read) */
 			int rc = live_read(base, iov[done].addr, iov[done].dst, iov[done].len);
 			if (rc && !ls_error_is_recoverable(rc))
 				return rc;
-			status[done] = rc;
-			return 0;
+			if ((status[done] = rc) != 0)
+				return 0;
+			done++;
+			continue;
 		}
 		size_t left = (size_t)got;
 		size_t i = 0;

@@ -20,8 +20,12 @@
  * the walk misses the batch there and reads afresh, as it would without it.
  *
  * Of a group of threads, all chunks are read before any other range, so that no code header is
- * read before another thread's frames point to it. It does not walk, and does not decide when a
- * thread is walked from its own batch (threads.c).
+ * read before another thread's frames point to it; a chunk that ends where the next one down its
+ * chain starts is read in one range with it (newest first, as the kernel copies). When every
+ * thread of the sample moves, what several of them read (code headers of functions they share) is
+ * read once, after every thread's own ranges, and serves them all. A chunk chain or prediction
+ * that does not fit is cut: the walk reads the rest afresh. It does not walk, and does not decide
+ * when a thread is walked from its own batch (threads.c).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -44,20 +48,21 @@ int ls_motion_moving(const struct ls_walker *w, uint64_t tstate)
 	return tstate && w->motion[s].tstate == tstate && w->motion[s].hold > 0;
 }
 
-void ls_motion_note(struct ls_walker *w, uint64_t tstate, uint64_t chunk, int missed)
+void ls_motion_note(struct ls_walker *w, uint64_t tstate, uint64_t chunk)
 {
 	if (!tstate)
 		return;
 	size_t s = motion_slot(tstate);
-	int mine = w->motion[s].tstate == tstate;
-	if (missed || (mine && w->motion[s].hold > 0 && w->motion[s].chunk != chunk)) {
-		w->motion[s].tstate = tstate;
-		w->motion[s].hold = LS_MOTION_HOLD;
+	if (w->motion[s].tstate != tstate) {
+		w->motion[s].tstate = tstate; /* first seen (or it took another's slot): not moving yet */
 		w->motion[s].chunk = chunk;
-		return;
-	}
-	if (mine && w->motion[s].hold > 0)
+		w->motion[s].hold = 0;
+	} else if (w->motion[s].chunk != chunk) {
+		w->motion[s].chunk = chunk;
+		w->motion[s].hold = LS_MOTION_HOLD;
+	} else if (w->motion[s].hold > 0) {
 		w->motion[s].hold--;
+	}
 }
 
 static size_t chunk_slot(uint64_t chunk)
@@ -85,7 +90,7 @@ static const uint64_t *chunk_map_find(const struct ls_walker *w, uint64_t chunk,
 	return &w->chunk_map[s].size;
 }
 
-/* Add a range to own_ranges (unless full): 0, or LS_ERR_NOMEM when it does not fit. */
+/* Add a range to own_ranges: 0, or LS_ERR_NOMEM when it does not fit. */
 static int own_add(struct ls_walker *w, uint64_t addr, size_t len, uint64_t owner, int kind)
 {
 	if (w->nown == LS_OWN_RANGES || len == 0 || len > LS_SPEC_BYTES - w->own_bytes_used)
@@ -95,38 +100,68 @@ static int own_add(struct ls_walker *w, uint64_t addr, size_t len, uint64_t owne
 	return 0;
 }
 
-/* The ranges of one thread's own batch, appended to own_ranges: its chunks from the newest on, then
- * what its last walk read beyond them. 0, or LS_ERR_NOMEM when they do not all fit (none added). */
+/* The predicted ranges beyond the chunks that `owner`'s walks read (0: those several threads
+ * read), appended to own_ranges as far as they fit. */
+static void own_add_others(struct ls_walker *w, uint64_t owner)
+{
+	for (size_t i = 0; i < w->nspec_pred; i++) {
+		const struct ls_spec_range *r = &w->spec_ranges[i];
+		if (r->owner == owner && r->kind == LS_WANT_OTHER)
+			(void)own_add(w, r->addr, r->len, owner, LS_WANT_OTHER);
+	}
+}
+
+/* The ranges of one thread's own batch, appended to own_ranges: its chunks from the newest on, as
+ * far as they fit, then what its last walk read beyond them. *nchunks = how many are chunks.
+ * LS_ERR_NOMEM when not even the newest chunk fits. The newest chunk is read whole when the chunk
+ * before it lies right above it (one range then holds both: see own_heads). */
 static int own_ranges_of(struct ls_walker *w, uint64_t tstate, const uint8_t *ts, size_t *nchunks)
 {
 	const struct ls_layout *l = &w->ctx.target->layout;
-	size_t undo = w->nown, undo_bytes = w->own_bytes_used;
 	uint64_t chunk = ls_get_u64(ts, l->ts_datastack_chunk), top = ls_get_u64(ts, l->ts_datastack_chunk + 8);
-	uint64_t previous = 0;
+	uint64_t previous = 0, prev_previous = 0;
 	const uint64_t *size = chunk_map_find(w, chunk, &previous);
 	uint64_t cap = size && *size > LS_CHUNK_FIRST_READ && *size <= LS_SPEC_BYTES / 4 ? *size : LS_CHUNK_FIRST_READ;
 	uint64_t len = top > chunk && top - chunk <= cap ? top - chunk + OWN_TOP_MARGIN : cap;
 	len = len < cap ? (len + 7) & ~7ull : cap;
-	int rc = own_add(w, chunk, (size_t)len, tstate, LS_WANT_NEWEST);
+	if (size && *size == cap && previous == chunk + cap && chunk_map_find(w, previous, &prev_previous))
+		len = cap;
+	if (own_add(w, chunk, (size_t)len, tstate, LS_WANT_NEWEST))
+		return LS_ERR_NOMEM;
 	*nchunks = 1;
-	for (int k = 0; !rc && size && previous && k < OWN_CHAINS_MAX; k++) {
+	for (int k = 0; size && previous && k < OWN_CHAINS_MAX; k++) {
 		uint64_t at = previous;
 		size = chunk_map_find(w, at, &previous);
-		if (!size || *size < (uint64_t)l->chunk_data || *size > LS_SPEC_BYTES / 4 || at % 8)
-			break;
-		rc = own_add(w, at, (size_t)*size, tstate, LS_WANT_CHUNK);
+		if (!size || *size < (uint64_t)l->chunk_data || *size > LS_SPEC_BYTES / 4 || at % 8 ||
+		    own_add(w, at, (size_t)*size, tstate, LS_WANT_CHUNK))
+			break; /* the rest of the chain is read afresh if the walk needs it */
 		(*nchunks)++;
 	}
-	for (size_t i = 0; !rc && i < w->nspec_pred; i++) {
-		const struct ls_spec_range *r = &w->spec_ranges[i];
-		if (r->owner == tstate && r->kind == LS_WANT_OTHER)
-			rc = own_add(w, r->addr, r->len, tstate, LS_WANT_OTHER);
+	own_add_others(w, tstate);
+	return 0;
+}
+
+/* The chunk ranges of own_ranges[lo, lo + n) (one thread's, newest first) as the ranges to read:
+ * a chunk that ends where the next one down the chain starts (chunks mapped one below the other,
+ * as the kernel places them) joins its range, which is then read newest first as pointers lead.
+ * Appends to iov (dst in own_bytes: a thread's chunks lie there one after the other) and, for each
+ * range, the own_ranges it covers in first[]/count[]. Returns the new count. */
+static size_t own_heads(struct ls_walker *w, size_t lo, size_t n, struct ls_remote_iov *iov, size_t k, size_t *first,
+			size_t *count)
+{
+	for (size_t j = lo; j < lo + n; j++) {
+		const struct ls_spec_range *r = &w->own_ranges[j];
+		if (k > 0 && j > lo && first[k - 1] + count[k - 1] == j && iov[k - 1].addr + iov[k - 1].len == r->addr &&
+		    iov[k - 1].len + r->len <= LS_SPEC_BYTES) {
+			iov[k - 1].len += r->len;
+			count[k - 1]++;
+			continue;
+		}
+		iov[k] = (struct ls_remote_iov){r->addr, w->own_bytes + r->local, r->len};
+		first[k] = j;
+		count[k++] = 1;
 	}
-	if (rc) {
-		w->nown = undo;
-		w->own_bytes_used = undo_bytes;
-	}
-	return rc;
+	return k;
 }
 
 int ls_stack_batch_read(struct ls_walker *w, const uint64_t *tstates, uint8_t *const *ts, struct ls_prefetch *const *pf,
@@ -137,7 +172,7 @@ int ls_stack_batch_read(struct ls_walker *w, const uint64_t *tstates, uint8_t *c
 		return 0;
 	if (!w->own_bytes && !(w->own_bytes = malloc(LS_SPEC_BYTES)))
 		return LS_ERR_NOMEM;
-	size_t first = w->nown, chunks_of[LS_OWN_RANGES];
+	size_t first = w->nown, first_bytes = w->own_bytes_used, chunks_of[LS_OWN_RANGES];
 	size_t nthreads = 0;
 	for (size_t i = 0; i < n; i++) {
 		pf[i]->own = 0;
@@ -152,47 +187,62 @@ int ls_stack_batch_read(struct ls_walker *w, const uint64_t *tstates, uint8_t *c
 		pf[i]->own_hi = w->nown;
 		chunks_of[nthreads++] = nchunks;
 	}
+	/* what several threads read, once, after every thread's own ranges (a group of the sample's
+	 * first prefetch when every thread of the sample moves: else they are in the first batch) */
+	size_t shared_lo = w->nown;
+	if (w->own_share && first == 0)
+		own_add_others(w, 0);
 	size_t count = w->nown - first;
 	if (count == 0)
 		return 0;
-	/* every chunk of every thread first, then the rest, then the code epoch */
+	/* every chunk of every thread first, each alone or joined with its neighbour, then the rest
+	 * (ranges close together read as one span), then the code epoch */
 	struct ls_remote_iov iov[LS_OWN_RANGES + 1];
-	size_t which[LS_OWN_RANGES];
+	size_t first_of[LS_OWN_RANGES], count_of[LS_OWN_RANGES], heads = 0;
 	int status[LS_OWN_RANGES + 1];
-	size_t k = 0;
-	for (int pass = 0; pass < 2; pass++) {
-		size_t t = 0;
-		for (size_t i = 0; i < n; i++) {
-			if (!pf[i]->own)
-				continue;
-			size_t split = pf[i]->own_lo + chunks_of[t++];
-			size_t from = pass ? split : pf[i]->own_lo, to = pass ? pf[i]->own_hi : split;
-			for (size_t j = from; j < to; j++) {
-				struct ls_spec_range *r = &w->own_ranges[j];
-				which[k] = j;
-				iov[k++] = (struct ls_remote_iov){r->addr, w->own_bytes + r->local, r->len};
-			}
+	for (size_t i = 0, t = 0; i < n; i++)
+		if (pf[i]->own)
+			heads = own_heads(w, pf[i]->own_lo, chunks_of[t++], iov, heads, first_of, count_of);
+	size_t k = heads;
+	for (size_t i = 0, t = 0; i < n; i++) {
+		if (!pf[i]->own)
+			continue;
+		for (size_t j = pf[i]->own_lo + chunks_of[t++]; j < pf[i]->own_hi; j++, k++) {
+			first_of[k] = j, count_of[k] = 1;
+			iov[k] = (struct ls_remote_iov){w->own_ranges[j].addr, w->own_bytes + w->own_ranges[j].local,
+							 w->own_ranges[j].len};
 		}
 	}
+	for (size_t j = shared_lo; j < w->nown; j++, k++) {
+		first_of[k] = j, count_of[k] = 1;
+		iov[k] = (struct ls_remote_iov){w->own_ranges[j].addr, w->own_bytes + w->own_ranges[j].local,
+						 w->own_ranges[j].len};
+	}
+	size_t nread = k;
 	uint32_t epoch = 0;
 	uint64_t epoch_at = ls_code_epoch_addr(w);
 	size_t tail = 0;
 	if (epoch_at)
 		iov[k++] = (struct ls_remote_iov){epoch_at, &epoch, sizeof(epoch)}, tail = 1;
-	int rc = ls_walker_readv_spans(w, iov, k, 0, tail, nthreads == 1, status);
+	/* one thread: its chunks are of no use once its newest is gone, nor is the rest */
+	int rc = ls_walker_readv_spans(w, iov, k, heads, tail, nthreads == 1, status);
 	if (rc) {
 		for (size_t i = 0; i < n; i++)
 			pf[i]->own = 0;
 		w->nown = first;
+		w->own_bytes_used = first_bytes;
 		return ls_error_is_recoverable(rc) ? 0 : rc;
 	}
-	for (size_t j = 0; j < count; j++)
-		w->own_ranges[which[j]].ok = status[j] == 0;
+	for (size_t h = 0; h < nread; h++)
+		for (size_t j = first_of[h]; j < first_of[h] + count_of[h]; j++)
+			w->own_ranges[j].ok = status[h] == 0;
 	if (epoch_at)
 		w->code_epoch = status[k - 1] == 0 ? epoch : 0; /* read after every frame of this batch */
 	for (size_t i = 0; i < n; i++) {
 		if (!pf[i]->own)
 			continue;
+		pf[i]->shared_lo = shared_lo;
+		pf[i]->shared_hi = w->nown;
 		const struct ls_spec_range *newest = &w->own_ranges[pf[i]->own_lo];
 		pf[i]->chunk_ok = newest->ok;
 		pf[i]->chunk = w->own_bytes + newest->local;

@@ -444,22 +444,22 @@ static void serve_from(struct ls_walker *w, const struct ls_prefetch *pf, int at
 		w->own_lo = pf->own_lo;
 		w->own_hi = pf->own_hi;
 		w->own_cursor = pf->own_lo;
+		w->own_shared_lo = w->own_shared_cursor = pf->shared_lo;
+		w->own_shared_hi = pf->shared_hi;
 	} else {
 		w->spec_serve = attempt > 0 ? 0 : pf ? pf->from_batch : w->nspec_ranges > 0;
 	}
 }
 
-/* The attempts of walk_thread; *missed = its first attempt was not served whole by a batch that
- * predicted it (this sample's thread list is the last one's), or it took more than one attempt. */
+/* The attempts of walk_thread. */
 static int walk_attempts(struct ls_walker *w, uint64_t tstate, uint8_t *ts, const struct ls_prefetch *pf,
-			 struct ls_sample *sample, struct ls_thread *th, int *missed)
+			 struct ls_sample *sample, struct ls_thread *th)
 {
 	const struct ls_layout *l = &w->ctx.target->layout;
 	const int retries = l->frame_kind == LS_FRAME_OBJECT ? LS_WALK_RETRIES_HEAP : LS_WALK_RETRIES;
 	struct ls_prefetch retry = {0};
 	th->first_frame = sample->nframes;
 	th->nframes = 0;
-	*missed = pf && !pf->from_batch && w->nspec_ranges > 0;
 	for (int attempt = 0;; attempt++) {
 		int last = attempt == retries;
 		int rc = 0;
@@ -472,7 +472,6 @@ static int walk_attempts(struct ls_walker *w, uint64_t tstate, uint8_t *ts, cons
 			serve_from(w, pf, 0);
 			ls_frame_pages_clear(w); /* pages an earlier walk read are not of this moment */
 		} else {
-			*missed = 1;
 			w->spec_serve = 0;
 			w->own_serve = 0;
 			sample->retried_threads += attempt == 1;
@@ -525,15 +524,14 @@ static int walk_thread(struct ls_walker *w, uint64_t tstate, uint8_t *ts, const 
 {
 	const struct ls_layout *l = &w->ctx.target->layout;
 	uint64_t chunk = l->ts_datastack_chunk >= 0 ? ls_get_u64(ts, l->ts_datastack_chunk) : 0;
-	int missed = 0;
 	w->want_owner = tstate;
 	w->want_kind = LS_WANT_OTHER;
-	int rc = walk_attempts(w, tstate, ts, pf, sample, th, &missed);
+	int rc = walk_attempts(w, tstate, ts, pf, sample, th);
 	w->want_owner = 0;
 	w->spec_serve = 0;
 	w->own_serve = 0;
 	if (l->frame_kind != LS_FRAME_OBJECT && l->ts_datastack_chunk >= 0 && !w->ctx.proc->frozen)
-		ls_motion_note(w, tstate, chunk, missed);
+		ls_motion_note(w, tstate, chunk);
 	return rc;
 }
 
@@ -629,15 +627,16 @@ uint64_t ls_code_epoch_addr(const struct ls_walker *w)
 	const struct ls_target *t = w->ctx.target;
 	if (t->facts.code_epoch_addr && t->layout.minor == 12)
 		return t->facts.code_epoch_addr;
-	if (t->layout.is_code_epoch > 0)
+	if (t->layout.is_code_epoch > 0 && w->spec_interp)
 		return w->spec_interp + (uint64_t)t->layout.is_code_epoch;
 	return 0;
 }
 
-/* Whether the fast path can tell the thread list unchanged without the interpreter's fields: the
- * first thread state's `prev` (the word before `next` in every CPython) is still NULL, so no thread
- * was put before it (CPython puts a new one at the head); its `interp` is still ours; and the GIL
- * holder is read elsewhere (3.8-3.11 in the runtime, 3.12 in the GIL struct the interpreter points
+/* Whether the fast path can tell the thread list unchanged without the interpreter's fields: every
+ * thread state's `prev` (the word before `next` in every CPython) still names the one before it
+ * and the first one's is still NULL, so no thread was put before it (CPython puts a new one at the
+ * head) and none left (its neighbours' links change); the first one's `interp` is still ours; and
+ * the GIL holder is read elsewhere (3.8-3.11 in the runtime, 3.12 in the GIL struct the interpreter points
  * to, which does not move). The interpreter's id is the one the slow path read. */
 static int lean_thread_list(const struct ls_walker *w)
 {
@@ -678,13 +677,18 @@ static int read_speculatively(struct ls_walker *w, size_t npred, struct interp_f
 	size_t ts_at = k;
 	for (size_t i = 0; i < count; i++)
 		iov[k++] = (struct ls_remote_iov){w->tstate_addrs[i], w->tstate_bytes + i * size, size};
-	/* a thread whose stack moves reads only its cframe word here, the rest in its own batch */
+	/* a thread whose stack moves reads only its cframe word here, the rest in its own batch; when
+	 * every thread moves, what several of them read goes in the first prefetch group's own batch */
+	size_t moving = 0;
+	for (size_t i = 0; i < count; i++)
+		moving += ls_motion_moving(w, w->tstate_addrs[i]);
+	w->own_share = moving == count && count <= LS_PREFETCH_THREADS;
 	size_t pred_at = k, local = 0, pred_of[LS_SPEC_RANGES], walked = 0;
 	for (size_t i = 0; i < npred; i++) {
 		struct ls_spec_range *r = &w->spec_ranges[i];
 		r->local = local;
 		r->ok = 0;
-		if (r->owner && r->kind != LS_WANT_CFRAME && ls_motion_moving(w, r->owner))
+		if (r->kind != LS_WANT_CFRAME && (r->owner ? ls_motion_moving(w, r->owner) : w->own_share))
 			continue;
 		local += r->len; /* within LS_SPEC_BYTES: ls_batch_want keeps the total there */
 		walked += r->kind != LS_WANT_CFRAME;
@@ -707,9 +711,15 @@ static int read_speculatively(struct ls_walker *w, size_t npred, struct interp_f
 	for (size_t j = pred_at; j < pred_end; j++)
 		w->spec_ranges[pred_of[j - pred_at]].ok = status[j] == 0;
 	if (lean) {
-		const uint8_t *first = w->tstate_bytes;
-		if (ls_get_u64(first, l->ts_next - 8) != 0 || ls_get_u64(first, l->ts_interp) != w->spec_interp)
-			return 0; /* a thread was put at the head, or the head is no longer ours */
+		/* every prev link as the list has it: a thread put at the head sets the old head's, one
+		 * that ended unlinked itself from its neighbours' (the head's: the next one's prev is NULL) */
+		for (size_t i = 0; i < count; i++) {
+			const uint8_t *ts = w->tstate_bytes + i * size;
+			if (ls_get_u64(ts, l->ts_next - 8) != (i ? w->tstate_addrs[i - 1] : 0))
+				return 0;
+		}
+		if (ls_get_u64(w->tstate_bytes, l->ts_interp) != w->spec_interp)
+			return 0; /* the head is no longer ours */
 		in->next = 0;
 		in->threads_head = w->tstate_addrs[0];
 		in->id = w->spec_interp_id;
@@ -746,6 +756,7 @@ int ls_threads_walk(struct ls_walker *w, struct ls_sample *sample)
 	if (l->ts_size <= 0 || l->ts_size > TSTATE_MAX_SIZE)
 		return LS_ERR_UNSUPPORTED_VERSION;
 	size_t npred = ls_batch_next(w);
+	w->own_share = 0;
 	w->code_epoch_prev = w->code_epoch;
 	w->code_epoch = 0;
 	struct interp_fields in;

@@ -47,6 +47,7 @@ struct ls_prefetch {
 				 * thread's own batch (see ls_walker_read) */
 	int own;                /* the walk is served from own_ranges[own_lo, own_hi) (stackbatch.c) */
 	size_t own_lo, own_hi;
+	size_t shared_lo, shared_hi; /* ... and own_ranges[shared_lo, shared_hi), read for every thread */
 };
 
 /* A range a walk read beyond the thread states (a stack start, a frame outside the data stack, a
@@ -125,6 +126,9 @@ struct ls_walker {
 	uint8_t *own_bytes;
 	int own_serve;
 	size_t own_lo, own_hi, own_cursor;
+	size_t own_shared_lo, own_shared_hi, own_shared_cursor; /* ... and the part read for every thread */
+	int own_share;              /* every thread of this sample moves: ranges several of them read go
+				     * in the own batch of its first prefetch group, not in the first batch */
 	uint64_t own_batches;       /* own batches read (threads, not calls) */
 	/* each chunk's previous chunk and size as walks found them, direct-mapped by address */
 	struct {
@@ -256,16 +260,16 @@ int ls_walker_readv_spans(struct ls_walker *w, const struct ls_remote_iov *iov, 
  * and the walk then reads the rest one call at a time; each range costs the target a take of its
  * memory-map lock, which a target that maps and unmaps chunks holds often.
  *
- * ls_motion_moving: whether a thread state's stack moves: a first attempt of its walk missed its
- * batch, or (while it moves) its newest chunk changed, in the last LS_MOTION_HOLD samples;
- * ls_motion_note tells a walk's outcome (chunk: the newest chunk its thread state named; missed:
- * the first attempt was not served whole). ls_chunk_map_note: a chunk, its previous one and its size, as a walk copied it.
+ * ls_motion_moving: whether a thread state's stack moves from chunk to chunk: its newest chunk
+ * changed between two of its last LS_MOTION_HOLD samples (a stack that moves within its chunk is
+ * served by the first batch, which predicts the chunk's longest use); ls_motion_note tells the
+ * newest chunk a sample's thread state named. ls_chunk_map_note: a chunk, its previous one and its size, as a walk copied it.
  * ls_stack_batch_read: the own batches of n threads in one call, appended to own_ranges (pf[i]->own
  * set for those read; the others keep the first batch's path); each pf gets its newest chunk's
  * bytes and the part of own_ranges its walk is served from. The code epoch (3.12, 3.13.0) is read
  * last and becomes w->code_epoch. */
 int ls_motion_moving(const struct ls_walker *w, uint64_t tstate);
-void ls_motion_note(struct ls_walker *w, uint64_t tstate, uint64_t chunk, int missed);
+void ls_motion_note(struct ls_walker *w, uint64_t tstate, uint64_t chunk);
 void ls_chunk_map_note(struct ls_walker *w, uint64_t chunk, uint64_t previous, uint64_t size);
 int ls_stack_batch_read(struct ls_walker *w, const uint64_t *tstates, uint8_t *const *ts, struct ls_prefetch *const *pf,
 			size_t n);

@@ -2,9 +2,10 @@
  * fake process whose memory is a buffer we write and whose reads are logged: which ranges it
  * reads and in what order (the newest chunk first, then each older one as the chunk map says,
  * then what the thread's last walk read beyond its chunks, and every chunk of every thread before
- * any other range), that it stops at a newest chunk that is gone, that a walk served from it
- * reads nothing afresh, the reads that stop at the first fault (ls_proc_readv_prefix), and when a
- * thread counts as moving.
+ * any other range), adjacent chunks joined in one range, a chain too long for the batch cut, what
+ * several threads read read once for all, that it stops at a newest chunk that is gone, that a
+ * walk served from it reads nothing afresh, the reads that stop at the first fault
+ * (ls_proc_readv_prefix), and when a thread counts as moving.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -241,6 +242,84 @@ static void test_stackbatch__a_walk_is_served_from_it(void)
 	ls_walker_release(&w);
 }
 
+/* Chunks mapped one right below the other (as the kernel places them): the newest is read whole
+ * and with the one above it in one range, newest first. */
+static void test_stackbatch__adjacent_chunks_are_one_range(void)
+{
+	struct ls_walker w;
+	fake_walker(&w);
+	uint64_t newest = MEM_BASE + 0x200000, older = newest + 16384;
+	put_chunk(&w, CHUNK_1, 0, 16384);
+	put_chunk(&w, older, CHUNK_1, 16384);
+	put_chunk(&w, newest, older, 16384);
+	uint8_t *ts = put_tstate(TS_A, newest, 600);
+	struct ls_prefetch pf = {0};
+	struct ls_prefetch *pfp = &pf;
+	uint64_t tstate = TS_A;
+	CHECK_EQ_INT(ls_stack_batch_read(&w, &tstate, &ts, &pfp, 1), 0);
+	CHECK_EQ_INT(nlog, 2); /* newest + older as one range, then the first chunk */
+	CHECK(log_addr[0] == newest && log_addr[1] == CHUNK_1);
+	CHECK_EQ_INT(pf.chunk_len, 16384);
+	for (size_t i = pf.own_lo; i < pf.own_hi; i++)
+		CHECK_EQ_INT(w.own_ranges[i].ok, 1);
+	const struct ls_spec_range *r = &w.own_ranges[pf.own_lo + 1];
+	CHECK(r->addr == older && memcmp(w.own_bytes + r->local, mem + (older - MEM_BASE), 16384) == 0);
+	ls_walker_release(&w);
+}
+
+/* A chain longer than the batch holds is cut, not dropped: the newest chunks come from the batch,
+ * the rest the walk reads afresh. */
+static void test_stackbatch__a_long_chain_is_cut(void)
+{
+	struct ls_walker w;
+	fake_walker(&w);
+	uint64_t previous = 0, chunk = 0;
+	for (int i = 0; i < 80; i++) { /* 80 x 32 KiB > the 1 MiB batch */
+		chunk = MEM_BASE + 0x100000 + (uint64_t)i * 0x8000;
+		put_chunk(&w, chunk, previous, 32768);
+		previous = chunk;
+	}
+	uint8_t *ts = put_tstate(TS_A, chunk, 100);
+	predict(&w, HEADER, 64, TS_A, LS_WANT_OTHER);
+	struct ls_prefetch pf = {0};
+	struct ls_prefetch *pfp = &pf;
+	uint64_t tstate = TS_A;
+	CHECK_EQ_INT(ls_stack_batch_read(&w, &tstate, &ts, &pfp, 1), 0);
+	CHECK_EQ_INT(pf.own, 1);
+	CHECK_EQ_INT(pf.chunk_ok, 1);
+	CHECK(pf.own_hi - pf.own_lo > 10 && pf.own_hi - pf.own_lo < 80);
+	CHECK(w.own_bytes_used <= LS_SPEC_BYTES);
+	ls_walker_release(&w);
+}
+
+/* Every thread of the sample moves: a code header two threads read is read once, after both
+ * threads' ranges, and either walk finds it there. */
+static void test_stackbatch__what_threads_share_is_read_once(void)
+{
+	struct ls_walker w;
+	fake_walker(&w);
+	uint64_t chunk_b = MEM_BASE + 0x180000;
+	put_chunk(&w, CHUNK_3, 0, 16384);
+	put_chunk(&w, chunk_b, 0, 16384);
+	uint8_t *ts[2] = {put_tstate(TS_A, CHUNK_3, 200), put_tstate(TS_B, chunk_b, 200)};
+	predict(&w, HEADER, 64, 0, LS_WANT_OTHER); /* both threads read it: no owner */
+	w.own_share = 1;
+	struct ls_prefetch pf[2] = {{0}, {0}};
+	struct ls_prefetch *pfp[2] = {&pf[0], &pf[1]};
+	uint64_t tstates[2] = {TS_A, TS_B};
+	CHECK_EQ_INT(ls_stack_batch_read(&w, tstates, ts, pfp, 2), 0);
+	CHECK_EQ_INT(nlog, 3);
+	CHECK(log_addr[2] == HEADER);
+	for (int t = 0; t < 2; t++) {
+		CHECK_EQ_INT(pf[t].shared_hi - pf[t].shared_lo, 1);
+		w.spec_serve = w.own_serve = 1;
+		w.own_lo = pf[t].own_lo, w.own_hi = pf[t].own_hi, w.own_cursor = pf[t].own_lo;
+		w.own_shared_lo = w.own_shared_cursor = pf[t].shared_lo, w.own_shared_hi = pf[t].shared_hi;
+		CHECK(ls_batch_find(&w, HEADER, 64, NULL) == w.own_bytes + w.own_ranges[pf[t].shared_lo].local);
+	}
+	ls_walker_release(&w);
+}
+
 /* Reads that stop at the first fault: that range and those after it fail, whatever they hold. */
 static void test_stackbatch__readv_prefix_stops_at_the_first_fault(void)
 {
@@ -256,23 +335,27 @@ static void test_stackbatch__readv_prefix_stops_at_the_first_fault(void)
 	ls_walker_release(&w);
 }
 
-/* A thread moves when its first attempt missed its batch, and stays moving while its newest chunk
- * changes; LS_MOTION_HOLD samples on the same chunk make it steady again. */
+/* A thread moves when its newest chunk changes from one sample to the next, and stays moving while
+ * it goes on changing; LS_MOTION_HOLD samples on the same chunk make it steady again. */
 static void test_stackbatch__motion(void)
 {
 	struct ls_walker w;
 	fake_walker(&w);
 	CHECK_EQ_INT(ls_motion_moving(&w, TS_A), 0);
-	ls_motion_note(&w, TS_A, CHUNK_3, 0);
-	CHECK_EQ_INT(ls_motion_moving(&w, TS_A), 0); /* steady: never missed */
-	ls_motion_note(&w, TS_A, CHUNK_3, 1);
+	ls_motion_note(&w, TS_A, CHUNK_3);
+	ls_motion_note(&w, TS_A, CHUNK_3);
+	CHECK_EQ_INT(ls_motion_moving(&w, TS_A), 0); /* its stack stays in its chunk */
+	ls_motion_note(&w, TS_A, CHUNK_2);
 	CHECK_EQ_INT(ls_motion_moving(&w, TS_A), 1);
 	CHECK_EQ_INT(ls_motion_moving(&w, TS_B), 0);
-	for (int i = 0; i < LS_MOTION_HOLD - 1; i++)
-		ls_motion_note(&w, TS_A, i % 2 ? CHUNK_3 : CHUNK_2, 0); /* the newest chunk keeps changing */
+	for (int i = 0; i < 3 * LS_MOTION_HOLD; i++)
+		ls_motion_note(&w, TS_A, i % 3 ? CHUNK_3 : CHUNK_2); /* the newest chunk keeps changing */
 	CHECK_EQ_INT(ls_motion_moving(&w, TS_A), 1);
-	for (int i = 0; i < LS_MOTION_HOLD; i++)
-		ls_motion_note(&w, TS_A, CHUNK_2, 0);
+	ls_motion_note(&w, TS_A, CHUNK_2); /* one more change, then it stays */
+	for (int i = 0; i < LS_MOTION_HOLD - 1; i++)
+		ls_motion_note(&w, TS_A, CHUNK_2);
+	CHECK_EQ_INT(ls_motion_moving(&w, TS_A), 1);
+	ls_motion_note(&w, TS_A, CHUNK_2);
 	CHECK_EQ_INT(ls_motion_moving(&w, TS_A), 0);
 	ls_walker_release(&w);
 }
@@ -283,6 +366,9 @@ int main(void)
 	RUN_TEST(test_stackbatch__stops_at_a_newest_chunk_that_is_gone);
 	RUN_TEST(test_stackbatch__chunks_of_every_thread_come_first);
 	RUN_TEST(test_stackbatch__a_walk_is_served_from_it);
+	RUN_TEST(test_stackbatch__adjacent_chunks_are_one_range);
+	RUN_TEST(test_stackbatch__a_long_chain_is_cut);
+	RUN_TEST(test_stackbatch__what_threads_share_is_read_once);
 	RUN_TEST(test_stackbatch__readv_prefix_stops_at_the_first_fault);
 	RUN_TEST(test_stackbatch__motion);
 	free(mem);
