@@ -100,6 +100,9 @@ int ls_session_sample(struct ls_session *session, const struct ls_sample **out);
 /* Whether samples query the OS for each thread's state, CPU time and name (default: yes). Without
  * it a sample costs only memory reads; LS_THREAD_HAS_OS_INFO is then never set. */
 void ls_session_set_os_info(struct ls_session *session, int enabled);
+/* For tests and the fuzzer: read every 3.11+ thread as one whose stack moves (from its own batch,
+ * stackbatch.c) whatever its stack does. */
+void ls_session_set_all_moving(struct ls_session *session, int enabled);
 
 const struct ls_target *ls_session_target(const struct ls_session *session);
 /* <=3.10: a process caught while starting may not have written its version string yet; this

@@ -146,6 +146,11 @@ int ls_session_sample(struct ls_session *s, const struct ls_sample **out)
 	return 0;
 }
 
+void ls_session_set_all_moving(struct ls_session *s, int enabled)
+{
+	s->walker.all_moving = enabled != 0;
+}
+
 void ls_session_set_os_info(struct ls_session *s, int enabled)
 {
 	s->walker.os_info = enabled != 0;

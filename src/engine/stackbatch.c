@@ -45,7 +45,7 @@ static size_t motion_slot(uint64_t tstate)
 int ls_motion_moving(const struct ls_walker *w, uint64_t tstate)
 {
 	size_t s = motion_slot(tstate);
-	return tstate && w->motion[s].tstate == tstate && w->motion[s].hold > 0;
+	return tstate && (w->all_moving || (w->motion[s].tstate == tstate && w->motion[s].hold > 0));
 }
 
 void ls_motion_note(struct ls_walker *w, uint64_t tstate, uint64_t chunk)
@@ -122,7 +122,8 @@ static int own_ranges_of(struct ls_walker *w, uint64_t tstate, const uint8_t *ts
 	uint64_t previous = 0, prev_previous = 0;
 	const uint64_t *size = chunk_map_find(w, chunk, &previous);
 	uint64_t cap = size && *size > LS_CHUNK_FIRST_READ && *size <= LS_SPEC_BYTES / 4 ? *size : LS_CHUNK_FIRST_READ;
-	uint64_t len = top > chunk && top - chunk <= cap ? top - chunk + OWN_TOP_MARGIN : cap;
+	uint64_t margin = w->ctx.proc->frozen ? 0 : OWN_TOP_MARGIN; /* an image: nothing was pushed since */
+	uint64_t len = top > chunk && top - chunk <= cap ? top - chunk + margin : cap;
 	len = len < cap ? (len + 7) & ~7ull : cap;
 	if (size && *size == cap && previous == chunk + cap && chunk_map_find(w, previous, &prev_previous))
 		len = cap;

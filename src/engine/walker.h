@@ -127,6 +127,7 @@ struct ls_walker {
 	int own_serve;
 	size_t own_lo, own_hi, own_cursor;
 	size_t own_shared_lo, own_shared_hi, own_shared_cursor; /* ... and the part read for every thread */
+	int all_moving;             /* every thread counts as moving (ls_session_set_all_moving) */
 	int own_share;              /* every thread of this sample moves: ranges several of them read go
 				     * in the own batch of its first prefetch group, not in the first batch */
 	uint64_t own_batches;       /* own batches read (threads, not calls) */

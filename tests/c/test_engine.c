@@ -153,6 +153,24 @@ static void test_engine__golden_image(const char *dir, const char *stem)
 				free(text);
 			}
 		}
+		if (rc == 0 && round == 0) {
+			/* the same moment read from each thread's own batch (3.11+, stackbatch.c) */
+			ls_session_set_all_moving(s, 1);
+			for (int again = 0; again < 2; again++) {
+				const struct ls_sample *own;
+				CHECK(ls_session_sample(s, &own) == 0);
+				char *text = render(s, own);
+				CHECK(text && expected && strcmp(text, expected) == 0);
+				if (text && expected && strcmp(text, expected) != 0)
+					fprintf(stderr, "  %s from own batches differs:\n%s\n", stem, text);
+				free(text);
+			}
+			struct ls_session_stats st;
+			ls_session_get_stats(s, &st);
+			if (ls_session_target(s)->layout.minor >= 11)
+				CHECK(st.own_batches >= 2);
+			ls_session_set_all_moving(s, 0);
+		}
 		ls_session_free(s);
 	}
 	free(first);

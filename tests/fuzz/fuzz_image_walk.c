@@ -2,8 +2,10 @@
  *
  * The input is a loopscope memory image (seeds: the .img files in tests/data/images, recorded from real
  * CPython 3.8-3.13 processes). It is opened as a session and sampled twice (the second sample
- * exercises the code cache's validation); every function and string a sample names is looked up,
- * and so is every thread's Python name (the Thread object behind its outermost frame).
+ * exercises the code cache's validation), then twice more reading every 3.11+ thread from its own
+ * batch (stackbatch.c: the chunk chain and the predictions of the samples before); every function
+ * and string a sample names is looked up, and so is every thread's Python name (the Thread object
+ * behind its outermost frame).
  * Any crash, sanitizer report, leak or hang is a finding.
  */
 #include <stddef.h>
@@ -19,8 +21,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char why[256];
 	if (ls_session_open_image_bytes(data, size, &s, why, sizeof(why)) != 0)
 		return 0;
-	for (int round = 0; round < 2; round++) {
+	for (int round = 0; round < 4; round++) {
 		const struct ls_sample *sample;
+		ls_session_set_all_moving(s, round >= 2);
 		if (ls_session_sample(s, &sample) != 0)
 			continue;
 		for (uint32_t t = 0; t < sample->nthreads; t++) {
