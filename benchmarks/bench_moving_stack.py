@@ -15,11 +15,19 @@ that failed, threads retried, threads read from their own batch (stackbatch.c, 3
 share of samples whose thread stayed torn through its retries (kept as a partial stack). Run with
 another checkout's venv (its engine, this script) to compare: the counters an older engine does
 not have show as "-".
+
+And how deep the stacks it read were, on average (`down` frames of the whole stacks): a reader
+that gets deep stacks whole less often than shallow ones (more chunks to read while they move)
+shows the program shallower than it is. --pyspy SECONDS also runs `py-spy record` in its default
+mode, which stops the target for every sample, on the same target: its stacks are of one
+moment whatever the depth, the reference for the mean depth.
 """
 import argparse
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 
 from loopscope import _engine
@@ -40,14 +48,42 @@ COUNTERS = ("read_calls", "read_ranges", "read_bytes", "read_failures", "retried
 def run(session, samples, interval):
     for _ in range(100):  # warm the code cache and the batch's prediction
         session.sample()
+    names, depths = {}, []
     before, cpu = session.stats(), time.thread_time()
     for _ in range(samples):
-        session.sample()
+        threads = session.sample()
         time.sleep(interval)
+        for *_, flags, _cpu, _name, frames in threads:
+            if flags & _engine.THREAD_TORN:
+                continue
+            for function_id, _line in frames:
+                if function_id not in names:
+                    names[function_id] = session.function(function_id)[0]
+            depths.append(sum(names[f] == "down" for f, _ in frames))
     cpu = time.thread_time() - cpu
     after = session.stats()
     per = {name: (after[name] - before[name]) / samples if name in after else None for name in COUNTERS}
+    per["depth"] = sum(depths) / len(depths) if depths else 0.0
     return cpu / samples * 1e6, per
+
+
+def pyspy_depth(pid, seconds):
+    """Mean `down` frames of py-spy's stacks (its default, pausing mode) over seconds, or None."""
+    pyspy = shutil.which("py-spy", path=os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""))
+    if not pyspy:
+        print("(py-spy not found: no reference depth)")
+        return None
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "raw.txt")
+        subprocess.run([pyspy, "record", "--pid", str(pid), "--rate", "500", "--duration", str(seconds), "--format",
+                        "raw", "-o", out], check=True, capture_output=True)
+        total = count = 0
+        with open(out) as f:
+            for line in f:
+                stack, _, n = line.rstrip("\n").rpartition(" ")
+                total += stack.count("down (") * int(n)
+                count += int(n)
+    return total / count if count else None
 
 
 def main():
@@ -56,20 +92,25 @@ def main():
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--samples", type=int, default=3000)
     parser.add_argument("--rate", type=float, default=1000, help="samples a second, about (default 1000)")
+    parser.add_argument("--pyspy", type=int, metavar="SECONDS", help="also the mean depth py-spy (pausing) reads")
     args = parser.parse_args()
     target = subprocess.Popen([args.python, "-c", TARGET], stdout=subprocess.PIPE, text=True)
     try:
         assert target.stdout.readline().strip() == "ready"
         session = _engine.Session(target.pid)
         print("| run | CPU us/sample | reads/sample | ranges/sample | bytes/sample | failed reads/sample "
-              "| threads retried/sample | own batches/sample | torn % |")
-        print("|---|---|---|---|---|---|---|---|---|")
+              "| threads retried/sample | own batches/sample | torn % | mean depth |")
+        print("|---|---|---|---|---|---|---|---|---|---|")
         cell = lambda value, fmt: "-" if value is None else fmt % value
         for k in range(args.runs):
             us, per = run(session, args.samples, 1.0 / args.rate)
-            print("| %d | %.1f | %.1f | %s | %.0f | %.2f | %.3f | %s | %.2f |" % (
+            print("| %d | %.1f | %.1f | %s | %.0f | %.2f | %.3f | %s | %.2f | %.1f |" % (
                 k + 1, us, per["read_calls"], cell(per["read_ranges"], "%.1f"), per["read_bytes"], per["read_failures"],
-                per["retried_threads"], cell(per["own_batches"], "%.2f"), 100.0 * per["torn_threads"]))
+                per["retried_threads"], cell(per["own_batches"], "%.2f"), 100.0 * per["torn_threads"], per["depth"]))
+        if args.pyspy:
+            depth = pyspy_depth(target.pid, args.pyspy)
+            if depth is not None:
+                print("\npy-spy record (pausing, 500 Hz, %d s) on the same target: mean depth %.1f" % (args.pyspy, depth))
         print("\n%s, target %s, %s UTC, load %s" % (" ".join(sys.argv), args.python,
                                                     time.strftime("%Y-%m-%d %H:%M", time.gmtime()),
                                                     " ".join("%.2f" % x for x in os.getloadavg())))

@@ -85,6 +85,7 @@ from harness import log  # noqa: E402
 WORKLOADS = ("recursion", "small_calls", "big_loop", "many_threads", "alloc")
 CONTENDERS = ("none", "loopscope@100", "py-spy-nb@100", "py-spy@100", "loopscope@1000", "py-spy-nb@1000")
 ATTACH_TIMEOUT_S = 20.0
+PYSPY_ATTACH_TRIES = 5
 SETTLE_S = 0.3
 
 
@@ -145,11 +146,15 @@ class Output:
                 return t
         return None
 
-    def wait_for(self, text, timeout):
+    def wait_for(self, text, timeout, proc=None):
+        """Whether a line containing text arrives within timeout (not once proc, if given, exited)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if any(text in line for line in self.lines):
                 return True
+            if proc is not None and proc.poll() is not None:
+                time.sleep(0.1)  # the last lines it wrote
+                return any(text in line for line in self.lines)
             self.event.wait(0.05)
             self.event.clear()
         return False
@@ -167,11 +172,17 @@ def attach(contender, command, out):
                 raise RuntimeError("loopscope did not attach: %s" % " ".join(command))
             time.sleep(0.01)
         return prof, None
-    prof = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    output = Output(prof.stdout)
-    if not output.wait_for("Sampling process", ATTACH_TIMEOUT_S):
-        raise RuntimeError("py-spy did not attach: %s\n%s" % (" ".join(command), "\n".join(output.lines)))
-    return prof, output
+    # py-spy's first read of a stack that moves can fail ("Failed to copy PyFrameObject"), and it
+    # then exits: a few tries, as a user would
+    for attempt in range(PYSPY_ATTACH_TRIES):
+        prof = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        output = Output(prof.stdout)
+        if output.wait_for("Sampling process", ATTACH_TIMEOUT_S, prof):
+            return prof, output
+        prof.kill()
+        prof.wait()
+    raise RuntimeError("py-spy did not attach in %d tries: %s\n%s" % (PYSPY_ATTACH_TRIES, " ".join(command),
+                                                                       "\n".join(output.lines)))
 
 
 def one_run(workload, contender, args, pyspy, workdir, label):
@@ -562,6 +573,9 @@ def main():
                         help="how deep the recursion workload recurses (default 600; its work per call scales with it)")
     parser.add_argument("--other-loopscope", metavar="BIN",
                         help="another loopscope executable, measured as the paired contender other@RATE")
+    parser.add_argument("--idle-poll", action="store_true",
+                        help="diagnostic (root): hold /dev/cpu_dma_latency at 0 while measuring, so that idle CPUs "
+                        "poll instead of halting and waking a thread costs its waker no interrupt")
     parser.add_argument("--contenders", metavar="C[,C]",
                         help="paired contenders (default: %s); spin@PCT adds a process that only burns PCT percent of a core, "
                         "poke@RATE:BYTES[:RANGES] one that only reads BYTES of the target's heap RATE times a second (poke.c)"
@@ -593,6 +607,12 @@ def main():
             quiet_note = ("**The machine never got quiet: after waiting %.0f s the load average was %s; "
                           "these numbers were taken on a busy machine.**" % (waited, load))
     facts = harness.machine_facts(pyspy)
+    idle_poll = None
+    if args.idle_poll:
+        # the constraint holds while the file stays open (the kernel's PM QoS interface)
+        idle_poll = os.open("/dev/cpu_dma_latency", os.O_WRONLY)
+        os.write(idle_poll, (0).to_bytes(4, "little"))
+        facts.append(("idle CPUs", "polling (/dev/cpu_dma_latency held at 0 us: --idle-poll)"))
     workdir = tempfile.mkdtemp(prefix="bench_overhead.")
     runs, pairs, commands = [], [], {}
     started = time.monotonic()
@@ -624,6 +644,8 @@ def main():
                 commands.update(cmds)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+        if idle_poll is not None:
+            os.close(idle_poll)
     load_after = harness.loadavg()
     if runs:
         print(report(runs, args, facts, load_between, quiet_note, runs_done - started))

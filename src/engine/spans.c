@@ -11,7 +11,7 @@
 #include "ls_error.h"
 #include "walker.h"
 
-#define MERGE_GAP 1024 /* ranges closer than this are read as one span */
+#define MERGE_GAP 1024 /* ranges closer than this are read as one span (w->merge_gap when set) */
 #define MERGE_SPAN_MAX (64u * 1024)
 
 struct addr_index {
@@ -61,20 +61,20 @@ static void sort_by_addr(size_t *order, struct addr_index *sort, size_t n, const
 		order[i] = sort[i].index;
 }
 
-/* The run of order[i..j) whose ranges overlap or lie within MERGE_GAP of each other: returns j,
- * and the span they make in *start, *end. */
-static size_t span_of(const struct ls_remote_iov *iov, const size_t *order, size_t n, size_t i, uint64_t *start,
-		      uint64_t *end)
+/* The run of order[i..j) whose ranges overlap or lie within `gap` of each other: returns j, and
+ * the span they make in *start, *end. */
+static size_t span_of(const struct ls_remote_iov *iov, const size_t *order, size_t n, size_t i, uint64_t gap,
+		      uint64_t *start, uint64_t *end)
 {
 	*start = iov[order[i]].addr;
 	*end = *start + iov[order[i]].len;
 	size_t j = i + 1;
-	if (*end < *start || *end > UINT64_MAX - MERGE_GAP)
+	if (*end < *start || *end > UINT64_MAX - gap)
 		return j; /* a bogus range stays alone */
 	for (; j < n; j++) {
 		const struct ls_remote_iov *r = &iov[order[j]];
 		uint64_t r_end = r->addr + r->len;
-		if (r_end < r->addr || r->addr > *end + MERGE_GAP)
+		if (r_end < r->addr || r->addr > *end + gap)
 			break;
 		uint64_t new_end = r_end > *end ? r_end : *end;
 		if (new_end - *start > MERGE_SPAN_MAX)
@@ -104,6 +104,7 @@ int ls_walker_readv_spans(struct ls_walker *w, const struct ls_remote_iov *iov, 
 {
 	int (*readv)(struct ls_proc *, const struct ls_remote_iov *, size_t, int *) =
 		stop_at_fault ? ls_proc_readv_prefix : ls_proc_readv;
+	uint64_t gap = w->merge_gap ? w->merge_gap : MERGE_GAP;
 	if (head + tail > n)
 		return LS_ERR_INVALID_ARG;
 	if (reserve_scratch(w, n))
@@ -118,7 +119,7 @@ int ls_walker_readv_spans(struct ls_walker *w, const struct ls_remote_iov *iov, 
 	size_t nspans = 0, bytes = 0;
 	uint64_t start, end;
 	for (size_t i = 0, j; i < nb; i = j, nspans++) {
-		j = span_of(body, order, nb, i, &start, &end);
+		j = span_of(body, order, nb, i, gap, &start, &end);
 		if (j - i > 1)
 			bytes += (size_t)(end - start);
 	}
@@ -129,7 +130,7 @@ int ls_walker_readv_spans(struct ls_walker *w, const struct ls_remote_iov *iov, 
 	struct ls_remote_iov *spans = w->merge_iov;
 	size_t s = 0, local = 0;
 	for (size_t i = 0, j; i < nb; i = j) {
-		j = span_of(body, order, nb, i, &start, &end);
+		j = span_of(body, order, nb, i, gap, &start, &end);
 		if (j - i == 1) {
 			spans[s++] = body[order[i]]; /* alone: read in place */
 		} else {
@@ -142,7 +143,7 @@ int ls_walker_readv_spans(struct ls_walker *w, const struct ls_remote_iov *iov, 
 	struct addr_index *first = w->merge_sort;
 	s = 0;
 	for (size_t i = 0, j; i < nb; i = j, s++) {
-		j = span_of(body, order, nb, i, &start, &end);
+		j = span_of(body, order, nb, i, gap, &start, &end);
 		size_t min = order[i];
 		for (size_t k = i + 1; k < j; k++)
 			min = order[k] < min ? order[k] : min;
@@ -166,7 +167,7 @@ int ls_walker_readv_spans(struct ls_walker *w, const struct ls_remote_iov *iov, 
 	size_t nretry = 0;
 	s = 0;
 	for (size_t i = 0, j; i < nb; i = j, s++) {
-		j = span_of(body, order, nb, i, &start, &end);
+		j = span_of(body, order, nb, i, gap, &start, &end);
 		for (size_t k = i; k < j; k++) {
 			const struct ls_remote_iov *r = &body[order[k]];
 			if (j - i == 1)

@@ -36,6 +36,7 @@
 
 #define OWN_TOP_MARGIN 4096u /* read past the newest chunk's top: frames pushed after the state */
 #define OWN_CHAINS_MAX 64    /* older chunks predicted for one thread */
+#define OWN_MERGE_GAP 8192u  /* the rest: ranges closer than this are read as one span */
 
 static size_t motion_slot(uint64_t tstate)
 {
@@ -225,8 +226,12 @@ int ls_stack_batch_read(struct ls_walker *w, const uint64_t *tstates, uint8_t *c
 	size_t tail = 0;
 	if (epoch_at)
 		iov[k++] = (struct ls_remote_iov){epoch_at, &epoch, sizeof(epoch)}, tail = 1;
-	/* one thread: its chunks are of no use once its newest is gone, nor is the rest */
+	/* one thread: its chunks are of no use once its newest is gone, nor is the rest. Code headers
+	 * and names a few KiB apart (one arena's pools) are read as one span: in a target whose
+	 * memory map is busy a range costs more than a few pages */
+	w->merge_gap = OWN_MERGE_GAP;
 	int rc = ls_walker_readv_spans(w, iov, k, heads, tail, nthreads == 1, status);
+	w->merge_gap = 0;
 	if (rc) {
 		for (size_t i = 0; i < n; i++)
 			pf[i]->own = 0;

@@ -128,6 +128,7 @@ struct ls_walker {
 	size_t own_lo, own_hi, own_cursor;
 	size_t own_shared_lo, own_shared_hi, own_shared_cursor; /* ... and the part read for every thread */
 	int all_moving;             /* every thread counts as moving (ls_session_set_all_moving) */
+	size_t merge_gap;           /* spans.c: ranges closer than this are one span (0: its default) */
 	int own_share;              /* every thread of this sample moves: ranges several of them read go
 				     * in the own batch of its first prefetch group, not in the first batch */
 	uint64_t own_batches;       /* own batches read (threads, not calls) */
@@ -248,7 +249,8 @@ const uint8_t *ls_batch_find(struct ls_walker *w, uint64_t addr, size_t len, siz
  * its first range stands in iov. A span that fails is read again range by range, so every range
  * gets the status a read of its own would have had (the tail ranges then get LS_ERR_READ: they
  * are no longer read after everything else). With stop_at_fault the read stops at the first range
- * or span that fails, which with all after it gets LS_ERR_READ (ls_proc_readv_prefix). */
+ * or span that fails, which with all after it gets LS_ERR_READ (ls_proc_readv_prefix). Ranges
+ * closer than 1 KiB are one span, or than w->merge_gap when that is set. */
 int ls_walker_readv_spans(struct ls_walker *w, const struct ls_remote_iov *iov, size_t n, size_t head, size_t tail,
 			  int stop_at_fault, int *status);
 
