@@ -183,7 +183,7 @@ static void test_stackbatch__chunks_of_every_thread_come_first(void)
 	put_chunk(&w, chunk_b, 0, 16384);
 	uint8_t *ts[2] = {put_tstate(TS_A, CHUNK_3, 200), put_tstate(TS_B, chunk_b, 200)};
 	predict(&w, HEADER, 64, TS_A, LS_WANT_OTHER);
-	predict(&w, HEADER + 0x1000, 64, TS_B, LS_WANT_OTHER);
+	predict(&w, HEADER + 0x20000, 64, TS_B, LS_WANT_OTHER); /* far apart: not one span */
 	struct ls_prefetch pf[2] = {{0}, {0}};
 	struct ls_prefetch *pfp[2] = {&pf[0], &pf[1]};
 	uint64_t tstates[2] = {TS_A, TS_B};
