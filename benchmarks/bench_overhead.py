@@ -21,8 +21,9 @@ Contenders, run on a fresh workload process each:
   py-spy@100        `py-spy record` in its default mode, which stops the target for every sample
 
 Diagnostic contenders, for the paired slices only (--contenders): null (a process that does
-nothing), spin@PCT (burns PCT percent of a core, touching nothing of the target's), poke@RATE:BYTES[:RANGES]
-(poke.c: reads BYTES of the target's heap in RANGES ranges RATE times a second, nothing else),
+nothing), spin@PCT (burns PCT percent of a core, touching nothing of the target's), poke@RATE:BYTES[:RANGES[:heap|stack]]
+(poke.c: reads BYTES of the target's heap, or of its root data-stack chunk with `stack`, in RANGES
+ranges RATE times a second, nothing else),
 sampler@RATE and sampler-noos@RATE (sampler_contender.py: loopscope's C sampler alone, with and
 without the /proc reads), other@RATE (another loopscope build, --other-loopscope BIN).
 
@@ -578,7 +579,8 @@ def main():
                         "poll instead of halting and waking a thread costs its waker no interrupt")
     parser.add_argument("--contenders", metavar="C[,C]",
                         help="paired contenders (default: %s); spin@PCT adds a process that only burns PCT percent of a core, "
-                        "poke@RATE:BYTES[:RANGES] one that only reads BYTES of the target's heap RATE times a second (poke.c)"
+                        "poke@RATE:BYTES[:RANGES[:heap|stack]] one that only reads BYTES of the target's heap (or its root "
+                        "data-stack chunk) RATE times a second (poke.c)"
                         % ",".join(PAIRED_CONTENDERS))
     args = parser.parse_args()
     if args.quick:
@@ -587,9 +589,9 @@ def main():
     args.paired_contenders = [c.strip() for c in args.contenders.split(",")] if args.contenders else list(PAIRED_CONTENDERS)
     for c in args.paired_contenders:
         if c not in PAIRED_CONTENDERS and not re.match(r"spin@\d+(\.\d+)?$", c) and not re.match(
-                r"(poke@\d+:\d+(:\d+)?|sampler(-noos)?@\d+)$", c) and not (
+                r"(poke@\d+:\d+(:\d+(:(heap|stack))?)?|sampler(-noos)?@\d+)$", c) and not (
                 args.other_loopscope and re.match(r"other@\d+$", c)):
-            sys.exit("unknown contender %s (choose from %s, spin@PCT, poke@RATE:BYTES[:RANGES], sampler[-noos]@RATE, or other@RATE with --other-loopscope)"
+            sys.exit("unknown contender %s (choose from %s, spin@PCT, poke@RATE:BYTES[:RANGES[:heap|stack]], sampler[-noos]@RATE, or other@RATE with --other-loopscope)"
                      % (c, ", ".join(PAIRED_CONTENDERS)))
     global OTHER_LOOPSCOPE
     OTHER_LOOPSCOPE = args.other_loopscope

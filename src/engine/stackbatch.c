@@ -12,7 +12,7 @@
  *
  * So a moving thread's first batch reads only its thread state and cframe word (one moment), and
  * one more call reads what that state names, in the order pointers lead: the newest chunk up to
- * its top (and a little beyond, for frames pushed between the state's read and the cframe word's),
+ * its top (or up to the current frame, pushed between the state's read and the cframe word's),
  * each older chunk as the chunk map says it follows, then the frames outside the chunks, code
  * headers and names the thread's last walk read (ls_spec_range.owner), then the code epoch. The
  * walk is served from that batch alone (own_serve): its bytes are never older than what points to
@@ -34,7 +34,7 @@
 #include "ls_error.h"
 #include "walker.h"
 
-#define OWN_TOP_MARGIN 4096u /* read past the newest chunk's top: frames pushed after the state */
+#define OWN_TOP_MARGIN 4096u /* past the newest chunk's top when the current frame is unknown */
 #define OWN_CHAINS_MAX 64    /* older chunks predicted for one thread */
 #define OWN_MERGE_GAP 8192u  /* the rest: ranges closer than this are read as one span */
 
@@ -112,18 +112,39 @@ static void own_add_others(struct ls_walker *w, uint64_t owner)
 	}
 }
 
+/* How far past the newest chunk's top (as the thread state names it) its range reads. The walk
+ * starts at the current frame and goes down, so only frames pushed between the state's read and the
+ * current frame's word matter, and the current frame says where they end: up to its fields
+ * (fr_size), nothing past. Those bytes are the ones the target is writing at that moment, each a
+ * cache line it must take back from us. A current frame outside the chunk (a chunk pushed meanwhile,
+ * which the walk misses anyway) or unknown: OWN_TOP_MARGIN. An image: nothing was pushed since. */
+static uint64_t newest_margin(const struct ls_walker *w, const uint8_t *ts, const struct ls_prefetch *pf,
+			      uint64_t chunk, uint64_t top, uint64_t cap)
+{
+	const struct ls_layout *l = &w->ctx.target->layout;
+	if (w->ctx.proc->frozen)
+		return 0;
+	uint64_t current = l->frame_kind == LS_FRAME_DIRECT ? ls_get_u64(ts, l->ts_frame)
+			   : l->frame_kind == LS_FRAME_VIA_CFRAME && pf->cframe_ok ? pf->current_frame : 0;
+	if (!current || current % 8 || current < chunk || current - chunk >= cap || l->fr_size <= 0 || top < chunk)
+		return OWN_TOP_MARGIN;
+	uint64_t end = current + (uint64_t)l->fr_size;
+	return end > top ? end - top : 0;
+}
+
 /* The ranges of one thread's own batch, appended to own_ranges: its chunks from the newest on, as
  * far as they fit, then what its last walk read beyond them. *nchunks = how many are chunks.
  * LS_ERR_NOMEM when not even the newest chunk fits. The newest chunk is read whole when the chunk
  * before it lies right above it (one range then holds both: see own_heads). */
-static int own_ranges_of(struct ls_walker *w, uint64_t tstate, const uint8_t *ts, size_t *nchunks)
+static int own_ranges_of(struct ls_walker *w, uint64_t tstate, const uint8_t *ts, const struct ls_prefetch *pf,
+			 size_t *nchunks)
 {
 	const struct ls_layout *l = &w->ctx.target->layout;
 	uint64_t chunk = ls_get_u64(ts, l->ts_datastack_chunk), top = ls_get_u64(ts, l->ts_datastack_chunk + 8);
 	uint64_t previous = 0, prev_previous = 0;
 	const uint64_t *size = chunk_map_find(w, chunk, &previous);
 	uint64_t cap = size && *size > LS_CHUNK_FIRST_READ && *size <= LS_SPEC_BYTES / 4 ? *size : LS_CHUNK_FIRST_READ;
-	uint64_t margin = w->ctx.proc->frozen ? 0 : OWN_TOP_MARGIN; /* an image: nothing was pushed since */
+	uint64_t margin = newest_margin(w, ts, pf, chunk, top, cap);
 	uint64_t len = top > chunk && top - chunk <= cap ? top - chunk + margin : cap;
 	len = len < cap ? (len + 7) & ~7ull : cap;
 	if (size && *size == cap && previous == chunk + cap && chunk_map_find(w, previous, &prev_previous))
@@ -182,7 +203,7 @@ int ls_stack_batch_read(struct ls_walker *w, const uint64_t *tstates, uint8_t *c
 		if (!chunk || chunk % 8)
 			continue;
 		size_t lo = w->nown, nchunks;
-		if (own_ranges_of(w, tstates[i], ts[i], &nchunks))
+		if (own_ranges_of(w, tstates[i], ts[i], pf[i], &nchunks))
 			continue; /* full: this thread takes the first batch's path */
 		pf[i]->own = 1;
 		pf[i]->own_lo = lo;

@@ -14,10 +14,12 @@
  * Kernel tid: native_thread_id from 3.11; before that read from glibc's struct pthread at an
  * offset discovered once per session (the offset where the main thread's struct holds the pid).
  */
+#define _GNU_SOURCE /* clock_gettime */
 #include <stdlib.h>
 #include <string.h>
 
 #include "array.h"
+#include "clock.h"
 #include "fields.h"
 #include "ls_error.h"
 #include "walker.h"
@@ -650,7 +652,9 @@ static int lean_thread_list(const struct ls_walker *w)
  * that every link still points where it did. Returns 1 and fills *in and w->tstate_* when it
  * holds, 0 when the caller must walk the slow way. A lean thread list (lean_thread_list) reads
  * the GIL holder instead of the interpreter's fields: a range fewer, in a target whose memory map
- * is busy a take of its lock fewer. */
+ * is busy a take of its lock fewer. So is the head, read only every LS_HEAD_EVERY_NS: it changes
+ * when an interpreter is made or ends (the thread states' links and `interp` tell when ours ends),
+ * so a new subinterpreter's threads show up within 10 ms; at 100 Hz every sample reads it. */
 static int read_speculatively(struct ls_walker *w, size_t npred, struct interp_fields *in, size_t *n)
 {
 	const struct ls_layout *l = &w->ctx.target->layout;
@@ -662,14 +666,17 @@ static int read_speculatively(struct ls_walker *w, size_t npred, struct interp_f
 		return 0;
 	struct ls_remote_iov iov[1 + 8 + 1 + LS_SPEC_THREADS + LS_SPEC_RANGES + 1];
 	int status[1 + 8 + 1 + LS_SPEC_THREADS + LS_SPEC_RANGES + 1];
-	uint64_t head = 0;
+	uint64_t head = 0, now = ls_clock_ns(CLOCK_MONOTONIC);
 	struct interp_words r;
-	size_t k = 0;
-	iov[k++] = (struct ls_remote_iov){w->ctx.target->facts.runtime_addr + (uint64_t)l->rt_interp_head, &head, 8};
+	size_t k = 0, current_at = SIZE_MAX;
+	int with_head = now - w->head_read_ns >= LS_HEAD_EVERY_NS;
+	if (with_head)
+		iov[k++] = (struct ls_remote_iov){w->ctx.target->facts.runtime_addr + (uint64_t)l->rt_interp_head, &head, 8};
 	memset(&r, 0, sizeof(r));
 	if (!lean)
 		k = interp_iovs(w, w->spec_interp, &r, iov, k);
 	else if (l->gil_kind == LS_GIL_RUNTIME_TSTATE_CURRENT)
+		current_at = k,
 		iov[k++] = (struct ls_remote_iov){w->ctx.target->facts.runtime_addr + (uint64_t)l->rt_tstate_current, &r.a, 8};
 	size_t gil_at = k;
 	if (l->gil_kind == LS_GIL_INTERP_POINTER && w->spec_gil)
@@ -703,8 +710,10 @@ static int read_speculatively(struct ls_walker *w, size_t npred, struct interp_f
 	size_t tail = 0;
 	if (epoch_at)
 		iov[k++] = (struct ls_remote_iov){epoch_at, &epoch, sizeof(epoch)}, tail = 1;
-	if (ls_walker_readv_spans(w, iov, k, 0, tail, 0, status) != 0 || status[0] || head != w->spec_interp)
+	if (ls_walker_readv_spans(w, iov, k, 0, tail, 0, status) != 0 || (with_head && (status[0] || head != w->spec_interp)))
 		return 0;
+	if (with_head)
+		w->head_read_ns = now;
 	for (size_t i = ts_at; i < pred_at; i++)
 		if (status[i])
 			return 0;
@@ -724,7 +733,7 @@ static int read_speculatively(struct ls_walker *w, size_t npred, struct interp_f
 		in->threads_head = w->tstate_addrs[0];
 		in->id = w->spec_interp_id;
 		in->gil_holder = 0;
-		if (l->gil_kind == LS_GIL_RUNTIME_TSTATE_CURRENT && status[1] == 0)
+		if (current_at < ts_at && status[current_at] == 0)
 			in->gil_holder = r.a;
 		else if (l->gil_kind == LS_GIL_INTERP_POINTER && gil_at < ts_at && status[gil_at] == 0)
 			in->gil_holder = holder_in_gil_struct(l, r.gil_struct);
@@ -773,6 +782,7 @@ int ls_threads_walk(struct ls_walker *w, struct ls_sample *sample)
 		return LS_ERR_NOT_STARTED;
 	uint64_t first = interp;
 	w->spec_interp = 0;
+	w->head_read_ns = ls_clock_ns(CLOCK_MONOTONIC);
 	for (int k = 0; interp && k < LS_MAX_INTERPRETERS; k++) {
 		if (interp % 8)
 			return LS_ERR_TORN;

@@ -36,6 +36,7 @@ _Static_assert((LS_SPEC_HASH & (LS_SPEC_HASH - 1)) == 0 && LS_SPEC_HASH >= 2 * L
 #define LS_CODE_MEMO 64                 /* code headers shared between the threads of one sample */
 #define LS_BASE_MAP 1024                /* <=3.10: threads whose outermost frame is remembered */
 #define LS_CODE_MEMO_NS 2000000ull      /* ... for at most 2 ms after the first was read */
+#define LS_HEAD_EVERY_NS 10000000ull    /* the interpreter list's head, read at least this often */
 
 /* A thread's stack start, read in the sample's batch (see threads.c prefetch_stacks). */
 struct ls_prefetch {
@@ -92,6 +93,7 @@ struct ls_walker {
 	uint64_t spec_interp_id;    /* ... its id */
 	size_t spec_count;          /* its thread states, in w->tstate_addrs */
 	uint64_t spec_gil;          /* 3.12: the _gil_runtime_state the interpreter points to */
+	uint64_t head_read_ns;      /* when the runtime's interpreter head was last read (threads.c) */
 	uint64_t spec_hits;
 	/* <=3.10: each thread's outermost frame (by thread state address, direct-mapped; a collision
 	 * only forgets one), from its last whole walk (frames.c recheck_chain) */

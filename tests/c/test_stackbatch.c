@@ -1,8 +1,8 @@
 /* test_stackbatch.c - the own batch of a thread whose stack moves (src/engine/stackbatch.c), on a
  * fake process whose memory is a buffer we write and whose reads are logged: which ranges it
- * reads and in what order (the newest chunk first, then each older one as the chunk map says,
- * then what the thread's last walk read beyond its chunks, and every chunk of every thread before
- * any other range), adjacent chunks joined in one range, a chain too long for the batch cut, what
+ * reads and in what order (the newest chunk first, up to its top or its current frame, then each
+ * older one as the chunk map says, then what the thread's last walk read beyond its chunks, and
+ * every chunk of every thread before any other range), adjacent chunks joined in one range, a chain too long for the batch cut, what
  * several threads read read once for all, that it stops at a newest chunk that is gone, that a
  * walk served from it reads nothing afresh, the reads that stop at the first fault
  * (ls_proc_readv_prefix), and when a thread counts as moving.
@@ -147,6 +147,49 @@ static void test_stackbatch__reads_the_chain_the_state_names(void)
 	CHECK(pf.chunk == w.own_bytes + r[0].local && pf.chunk_len == r[0].len);
 	CHECK(memcmp(pf.chunk, mem + (CHUNK_3 - MEM_BASE), pf.chunk_len) == 0);
 	ls_walker_release(&w);
+}
+
+/* The newest chunk's range ends where the walk can need it: at its top, or past the current frame
+ * when frames were pushed between the state's read and the cframe word's (the current frame's
+ * fields in), and a margin past the top only when the current frame is not known to be in it. */
+static void test_stackbatch__the_newest_chunk_ends_at_the_current_frame(void)
+{
+	static const struct {
+		int minor, cframe_ok;
+		uint64_t current; /* offset into the chunk (3.13: in the thread state; 3.12: the cframe word) */
+		uint64_t expect;  /* the newest chunk's range, bytes (0: used + 4096) */
+	} cases[] = {
+		{13, 0, 600, 1000},                /* below the top: the top */
+		{12, 1, 600, 1000},
+		{12, 1, 1400, 0},                  /* 1400 + fr_size, filled in below */
+		{12, 0, 1400, 1000 + 4096},        /* the cframe word unread: the margin */
+		{12, 1, 16384 + 64, 1000 + 4096},  /* outside the chunk */
+	};
+	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+		struct ls_walker w;
+		fake_walker(&w);
+		target.layout = *ls_layout_builtin(cases[c].minor);
+		const struct ls_layout *l = &target.layout;
+		put_chunk(&w, CHUNK_1, 0, 16384);
+		uint8_t *ts = put_tstate(TS_A, CHUNK_1, 1000);
+		struct ls_prefetch pf = {0};
+		if (l->frame_kind == LS_FRAME_DIRECT) {
+			put_u64(TS_A + (uint64_t)l->ts_frame, CHUNK_1 + cases[c].current);
+		} else {
+			pf.cframe_ok = cases[c].cframe_ok;
+			pf.current_frame = CHUNK_1 + cases[c].current;
+		}
+		uint64_t expect = cases[c].expect ? cases[c].expect : cases[c].current + (uint64_t)l->fr_size;
+		struct ls_prefetch *pfp = &pf;
+		uint64_t tstate = TS_A;
+		CHECK_EQ_INT(ls_stack_batch_read(&w, &tstate, &ts, &pfp, 1), 0);
+		CHECK_EQ_INT(pf.own, 1);
+		const struct ls_spec_range *r = &w.own_ranges[pf.own_lo];
+		CHECK(r[0].addr == CHUNK_1 && r[0].kind == LS_WANT_NEWEST);
+		CHECK_EQ_INT((int)r[0].len, (int)((expect + 7) & ~7ull));
+		ls_walker_release(&w);
+	}
+	target.layout = *ls_layout_builtin(13);
 }
 
 /* The newest chunk is gone (the stack returned below it): its thread's walk is told so, and with
@@ -363,6 +406,7 @@ static void test_stackbatch__motion(void)
 int main(void)
 {
 	RUN_TEST(test_stackbatch__reads_the_chain_the_state_names);
+	RUN_TEST(test_stackbatch__the_newest_chunk_ends_at_the_current_frame);
 	RUN_TEST(test_stackbatch__stops_at_a_newest_chunk_that_is_gone);
 	RUN_TEST(test_stackbatch__chunks_of_every_thread_come_first);
 	RUN_TEST(test_stackbatch__a_walk_is_served_from_it);

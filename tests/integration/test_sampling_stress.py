@@ -223,3 +223,54 @@ def test_a_deep_recursion_that_moves_is_read_whole_and_from_its_own_batch(interp
     finally:
         proc.kill()
         proc.wait()
+
+
+SUBINTERPRETER = os.path.join(os.path.dirname(__file__), "..", "targets", "subinterpreter.py")
+
+
+def test_a_subinterpreter_made_while_sampling_shows_up(interpreter):
+    """subinterpreter.py makes an interpreter, and a thread running in it, while the session samples
+    back to back. The samples read the one interpreter they know in one batch and check its thread
+    list by the thread states' links; a new interpreter goes at the head of the runtime's list,
+    which they read at least every 10 ms (threads.c). The new interpreter's thread must show up,
+    in its own interpreter, spinning in sub_spin, and no sample may fail meanwhile."""
+    python = dict(supported_interpreters())[interpreter]
+    require(python, "CPython %s is not installed" % interpreter)
+    proc = subprocess.Popen([python, SUBINTERPRETER], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            universal_newlines=True)
+    try:
+        assert proc.stdout.readline().startswith("ready")
+        session = _engine.Session(proc.pid)
+        session.set_os_info(False)
+        names = {}
+
+        def threads():
+            shown = []
+            for _thread_id, _native_id, interp, _flags, _cpu, _name, frames in session.sample():
+                for function_id, _line in frames:
+                    if function_id not in names:
+                        names[function_id] = session.function(function_id)[0]
+                shown.append((interp, [names[f] for f, _ in frames]))
+            return shown
+
+        before = set()
+        for _ in range(100):
+            before |= {interp for interp, _ in threads()}
+            time.sleep(0.001)
+        assert len(before) == 1, before
+        proc.stdin.write("go\n")
+        proc.stdin.flush()
+        assert proc.stdout.readline().strip() == "running"
+        deadline = time.monotonic() + 10
+        samples = 0
+        found = []
+        while not found and time.monotonic() < deadline:
+            found = [stack for interp, stack in threads() if interp not in before and "sub_spin" in stack]
+            samples += 1
+            time.sleep(0.001)
+        print("%s: the new interpreter's thread showed up in sample %d after it ran" % (python, samples))
+        assert found, "the subinterpreter's thread never showed up"
+        assert found[0][0] == "sub_spin", found[0]
+    finally:
+        proc.kill()
+        proc.wait()
