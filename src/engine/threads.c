@@ -675,9 +675,10 @@ static int read_speculatively(struct ls_walker *w, size_t npred, struct interp_f
 	memset(&r, 0, sizeof(r));
 	if (!lean)
 		k = interp_iovs(w, w->spec_interp, &r, iov, k);
-	else if (l->gil_kind == LS_GIL_RUNTIME_TSTATE_CURRENT)
-		current_at = k,
+	else if (l->gil_kind == LS_GIL_RUNTIME_TSTATE_CURRENT) {
+		current_at = k;
 		iov[k++] = (struct ls_remote_iov){w->ctx.target->facts.runtime_addr + (uint64_t)l->rt_tstate_current, &r.a, 8};
+	}
 	size_t gil_at = k;
 	if (l->gil_kind == LS_GIL_INTERP_POINTER && w->spec_gil)
 		iov[k++] = (struct ls_remote_iov){w->spec_gil, r.gil_struct, sizeof(r.gil_struct)};
