@@ -156,71 +156,21 @@ static int live_read(struct ls_proc *base, uint64_t addr, void *dst, size_t len)
 	return map_errno(p, errno);
 }
 
-/* One process_vm_readv for a batch; the kernel stops at the first range it cannot read, so on a
- * short result we mark that range failed and go on with the rest. */
-static int live_readv(struct ls_proc *base, const struct ls_remote_iov *iov, size_t n, int *status)
+/* One process_vm_readv per batch of ranges. The kernel stops at the first range it cannot read:
+ * that range is marked failed, and then either the rest are read in the next call, or (stop, for
+ * ls_proc_readv_prefix) nothing more is read and they stay failed. A range whose call fails for
+ * another reason is read alone, to learn why (live_read may switch to /proc/PID/mem and read). */
+static int live_readv_batches(struct ls_proc *base, const struct ls_remote_iov *iov, size_t n, int *status, int stop)
 {
 	struct proc_live *p = (struct proc_live *)base;
 	struct iovec local[BATCH_MAX], remote[BATCH_MAX];
-	size_t done = 0;
-	while (done < n) {
-		if (p->use_mem_file) {
-			for (; done < n; done++)
-				status[done] = read_mem_file(p, iov[done].addr, iov[done].dst, iov[done].len);
-			return 0;
-		}
-		size_t batch = n - done < BATCH_MAX ? n - done : BATCH_MAX;
-		size_t want = 0;
-		for (size_t i = 0; i < batch; i++) {
-			local[i] = (struct iovec){iov[done + i].dst, iov[done + i].len};
-			remote[i] = (struct iovec){(void *)(uintptr_t)iov[done + i].addr, iov[done + i].len};
-			want += iov[done + i].len;
-		}
-		base->stats.read_calls++;
-		ssize_t got = process_vm_readv(p->base.pid, local, batch, remote, batch, 0);
-		if (got < 0) {
-			if (errno == EFAULT) {
-				base->stats.read_ranges++;
-				status[done++] = LS_ERR_READ; /* the first range is unreadable */
-				continue;
-			}
-			int rc = live_read(base, iov[done].addr, iov[done].dst, iov[done].len);
-			if (rc && !ls_error_is_recoverable(rc))
-				return rc;
-			status[done++] = rc;
-			continue;
-		}
-		size_t left = (size_t)got;
-		size_t i = 0;
-		for (; i < batch && left >= iov[done + i].len; i++) {
-			left -= iov[done + i].len;
-			status[done + i] = 0;
-		}
-		base->stats.read_ranges += i + (i < batch);
-		if (i == batch) {
-			done += batch;
-			continue;
-		}
-		(void)want;
-		status[done + i] = LS_ERR_READ; /* partially read or not at all */
-		done += i + 1;
-	}
-	return 0;
-}
-
-/* The same, stopping at the first range that cannot be read (ls_proc_readv_prefix): no call is
- * made for the ranges after it. */
-static int live_readv_prefix(struct ls_proc *base, const struct ls_remote_iov *iov, size_t n, int *status)
-{
-	struct proc_live *p = (struct proc_live *)base;
-	struct iovec local[BATCH_MAX], remote[BATCH_MAX];
-	size_t done = 0;
 	for (size_t i = 0; i < n; i++)
 		status[i] = LS_ERR_READ;
+	size_t done = 0;
 	while (done < n) {
 		if (p->use_mem_file) {
 			for (; done < n; done++)
-				if ((status[done] = read_mem_file(p, iov[done].addr, iov[done].dst, iov[done].len)) != 0)
+				if ((status[done] = read_mem_file(p, iov[done].addr, iov[done].dst, iov[done].len)) != 0 && stop)
 					return 0;
 			return 0;
 		}
@@ -232,17 +182,15 @@ static int live_readv_prefix(struct ls_proc *base, const struct ls_remote_iov *i
 		base->stats.read_calls++;
 		ssize_t got = process_vm_readv(p->base.pid, local, batch, remote, batch, 0);
 		if (got < 0) {
-			if (errno == EFAULT) {
+			int rc = LS_ERR_READ; /* EFAULT: the first range is unreadable */
+			if (errno == EFAULT)
 				base->stats.read_ranges++;
-				return 0; /* the first range is unreadable: so are the rest, to us */
-			}
-			/* the first range alone, to learn why (it may switch to /proc/PID/mem and read) */
-			int rc = live_read(base, iov[done].addr, iov[done].dst, iov[done].len);
-			if (rc && !ls_error_is_recoverable(rc))
+			else if ((rc = live_read(base, iov[done].addr, iov[done].dst, iov[done].len)) != 0 &&
+				 !ls_error_is_recoverable(rc))
 				return rc;
-			if ((status[done] = rc) != 0)
+			status[done++] = rc;
+			if (rc && stop)
 				return 0;
-			done++;
 			continue;
 		}
 		size_t left = (size_t)got;
@@ -251,12 +199,22 @@ static int live_readv_prefix(struct ls_proc *base, const struct ls_remote_iov *i
 			left -= iov[done + i].len;
 			status[done + i] = 0;
 		}
-		base->stats.read_ranges += i + (i < batch);
-		if (i < batch)
+		base->stats.read_ranges += i + (i < batch); /* and the one partly read or not at all */
+		if (i < batch && stop)
 			return 0;
-		done += batch;
+		done += i + (i < batch);
 	}
 	return 0;
+}
+
+static int live_readv(struct ls_proc *base, const struct ls_remote_iov *iov, size_t n, int *status)
+{
+	return live_readv_batches(base, iov, n, status, 0);
+}
+
+static int live_readv_prefix(struct ls_proc *base, const struct ls_remote_iov *iov, size_t n, int *status)
+{
+	return live_readv_batches(base, iov, n, status, 1);
 }
 
 static int live_list_threads(struct ls_proc *base, int32_t *tids, size_t cap)
