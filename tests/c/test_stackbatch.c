@@ -7,81 +7,10 @@
  * walk served from it reads nothing afresh, the reads that stop at the first fault
  * (ls_proc_readv_prefix), and when a thread counts as moving.
  */
-#include <stdlib.h>
-#include <string.h>
-
-#include "layout.h"
-#include "ls_error.h"
-#include "proc.h"
-#include "target.h"
+#include "fake_process.h"
 #include "testing.h"
-#include "walker.h"
 
-#define MEM_BASE 0x10000000ull
-#define MEM_SIZE (4u << 20)
 #define CODE_AT (MEM_BASE + 0x300000)
-#define LOG_MAX 256
-
-static uint8_t *mem;
-static uint64_t log_addr[LOG_MAX]; /* every range a read asked for, in order */
-static size_t nlog, ncalls;
-
-static int fake_read(struct ls_proc *p, uint64_t addr, void *dst, size_t len)
-{
-	(void)p;
-	if (nlog < LOG_MAX)
-		log_addr[nlog++] = addr;
-	if (addr < MEM_BASE || len > MEM_SIZE || addr - MEM_BASE > MEM_SIZE - len)
-		return LS_ERR_READ;
-	memcpy(dst, mem + (addr - MEM_BASE), len);
-	return 0;
-}
-
-static int fake_readv(struct ls_proc *p, const struct ls_remote_iov *iov, size_t n, int *status)
-{
-	ncalls++;
-	for (size_t i = 0; i < n; i++)
-		status[i] = fake_read(p, iov[i].addr, iov[i].dst, iov[i].len);
-	return 0;
-}
-
-static int fake_threads(struct ls_proc *p, int32_t *tids, size_t cap)
-{
-	(void)p, (void)tids, (void)cap;
-	return 0;
-}
-
-static int fake_thread_info(struct ls_proc *p, int32_t tid, struct ls_os_thread *out)
-{
-	(void)p, (void)tid, (void)out;
-	return LS_ERR_READ;
-}
-
-static void fake_free(struct ls_proc *p)
-{
-	(void)p;
-}
-
-static const struct ls_proc_ops fake_ops = {fake_read, fake_readv, fake_threads, fake_thread_info, fake_free, NULL};
-static struct ls_proc fake_proc = {&fake_ops, 1, {0}, NULL, 0};
-static struct ls_target target;
-
-static void put_u64(uint64_t addr, uint64_t value)
-{
-	memcpy(mem + (addr - MEM_BASE), &value, 8);
-}
-
-/* A walker on a fresh, zeroed fake memory, with the 3.13 layout (frames in data-stack chunks). */
-static void fake_walker(struct ls_walker *w)
-{
-	free(mem);
-	mem = calloc(1, MEM_SIZE);
-	target.layout = *ls_layout_builtin(13);
-	ls_walker_init(w);
-	w->ctx.proc = &fake_proc;
-	w->ctx.target = &target;
-	nlog = ncalls = 0;
-}
 
 /* A data-stack chunk at addr of `size` bytes after `previous`, noted in the chunk map as a walk
  * would note it. */
@@ -115,6 +44,13 @@ static void predict(struct ls_walker *w, uint64_t addr, size_t len, uint64_t own
 #define CHUNK_3 (MEM_BASE + 0x120000) /* the newest */
 #define HEADER (CODE_AT + 0x40)
 
+/* The own batch of thread TS_A alone, its state at ts, into *pf (what ls_stack_batch_read returns). */
+static int read_own_batch_of_a(struct ls_walker *w, uint8_t *ts, struct ls_prefetch *pf)
+{
+	uint64_t tstate = TS_A;
+	return ls_stack_batch_read(w, &tstate, &ts, &pf, 1);
+}
+
 /* The newest chunk up to its top (and a margin), each older chunk as the map chains them, then
  * the thread's own other ranges; not another thread's, nor its older chunks as last predicted. */
 static void test_stackbatch__reads_the_chain_the_state_names(void)
@@ -129,9 +65,7 @@ static void test_stackbatch__reads_the_chain_the_state_names(void)
 	predict(&w, HEADER + 0x1000, 64, TS_B, LS_WANT_OTHER); /* another thread's */
 	predict(&w, CHUNK_2 + 0x8000, 16384, TS_A, LS_WANT_CHUNK); /* a chunk as the last walk found it */
 	struct ls_prefetch pf = {0};
-	struct ls_prefetch *pfp = &pf;
-	uint64_t tstate = TS_A;
-	CHECK_EQ_INT(ls_stack_batch_read(&w, &tstate, &ts, &pfp, 1), 0);
+	CHECK_EQ_INT(read_own_batch_of_a(&w, ts, &pf), 0);
 	CHECK_EQ_INT(ncalls, 1);
 	CHECK_EQ_INT(pf.own, 1);
 	CHECK_EQ_INT(pf.from_batch, 1);
@@ -180,9 +114,7 @@ static void test_stackbatch__the_newest_chunk_ends_at_the_current_frame(void)
 			pf.current_frame = CHUNK_1 + cases[c].current;
 		}
 		uint64_t expect = cases[c].expect ? cases[c].expect : cases[c].current + (uint64_t)l->fr_size;
-		struct ls_prefetch *pfp = &pf;
-		uint64_t tstate = TS_A;
-		CHECK_EQ_INT(ls_stack_batch_read(&w, &tstate, &ts, &pfp, 1), 0);
+		CHECK_EQ_INT(read_own_batch_of_a(&w, ts, &pf), 0);
 		CHECK_EQ_INT(pf.own, 1);
 		const struct ls_spec_range *r = &w.own_ranges[pf.own_lo];
 		CHECK(r[0].addr == CHUNK_1 && r[0].kind == LS_WANT_NEWEST);
@@ -204,9 +136,7 @@ static void test_stackbatch__stops_at_a_newest_chunk_that_is_gone(void)
 	uint8_t *ts = put_tstate(TS_A, gone, 1000);
 	predict(&w, HEADER, 64, TS_A, LS_WANT_OTHER);
 	struct ls_prefetch pf = {0};
-	struct ls_prefetch *pfp = &pf;
-	uint64_t tstate = TS_A;
-	CHECK_EQ_INT(ls_stack_batch_read(&w, &tstate, &ts, &pfp, 1), 0);
+	CHECK_EQ_INT(read_own_batch_of_a(&w, ts, &pf), 0);
 	CHECK_EQ_INT(pf.own, 1);
 	CHECK_EQ_INT(pf.chunk_ok, 0);
 	for (size_t i = pf.own_lo; i < pf.own_hi; i++)
@@ -259,9 +189,7 @@ static void test_stackbatch__a_walk_is_served_from_it(void)
 	put_u64(outer + (uint64_t)l->fr_back, 0);
 	uint8_t *ts = put_tstate(TS_A, CHUNK_3, (uint64_t)l->chunk_data + 128);
 	struct ls_prefetch pf = {0};
-	struct ls_prefetch *pfp = &pf;
-	uint64_t tstate = TS_A;
-	CHECK_EQ_INT(ls_stack_batch_read(&w, &tstate, &ts, &pfp, 1), 0);
+	CHECK_EQ_INT(read_own_batch_of_a(&w, ts, &pf), 0);
 	size_t reads = nlog;
 	w.spec_serve = w.own_serve = 1;
 	w.own_lo = pf.own_lo, w.own_hi = pf.own_hi, w.own_cursor = pf.own_lo;
@@ -297,9 +225,7 @@ static void test_stackbatch__adjacent_chunks_are_one_range(void)
 	put_chunk(&w, newest, older, 16384);
 	uint8_t *ts = put_tstate(TS_A, newest, 600);
 	struct ls_prefetch pf = {0};
-	struct ls_prefetch *pfp = &pf;
-	uint64_t tstate = TS_A;
-	CHECK_EQ_INT(ls_stack_batch_read(&w, &tstate, &ts, &pfp, 1), 0);
+	CHECK_EQ_INT(read_own_batch_of_a(&w, ts, &pf), 0);
 	CHECK_EQ_INT(nlog, 2); /* newest + older as one range, then the first chunk */
 	CHECK(log_addr[0] == newest && log_addr[1] == CHUNK_1);
 	CHECK_EQ_INT(pf.chunk_len, 16384);
@@ -325,9 +251,7 @@ static void test_stackbatch__a_long_chain_is_cut(void)
 	uint8_t *ts = put_tstate(TS_A, chunk, 100);
 	predict(&w, HEADER, 64, TS_A, LS_WANT_OTHER);
 	struct ls_prefetch pf = {0};
-	struct ls_prefetch *pfp = &pf;
-	uint64_t tstate = TS_A;
-	CHECK_EQ_INT(ls_stack_batch_read(&w, &tstate, &ts, &pfp, 1), 0);
+	CHECK_EQ_INT(read_own_batch_of_a(&w, ts, &pf), 0);
 	CHECK_EQ_INT(pf.own, 1);
 	CHECK_EQ_INT(pf.chunk_ok, 1);
 	CHECK(pf.own_hi - pf.own_lo > 10 && pf.own_hi - pf.own_lo < 80);

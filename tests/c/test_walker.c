@@ -5,75 +5,11 @@
  * that returned (it keeps its links) for a caller. Run under ASan/UBSan by scripts/test.sh, where a copy out of
  * a freed or foreign buffer is an error.
  */
-#include <stdlib.h>
-#include <string.h>
-
 #include "array.h"
-#include "layout.h"
-#include "ls_error.h"
-#include "proc.h"
-#include "target.h"
+#include "fake_process.h"
 #include "testing.h"
-#include "walker.h"
 
-#define MEM_BASE 0x10000000ull
-#define MEM_SIZE (4u << 20)
 #define CODE_AT (MEM_BASE + 0x200000)
-
-static uint8_t *mem;
-
-static int fake_read(struct ls_proc *p, uint64_t addr, void *dst, size_t len)
-{
-	(void)p;
-	if (addr < MEM_BASE || len > MEM_SIZE || addr - MEM_BASE > MEM_SIZE - len)
-		return LS_ERR_READ;
-	memcpy(dst, mem + (addr - MEM_BASE), len);
-	return 0;
-}
-
-static int fake_readv(struct ls_proc *p, const struct ls_remote_iov *iov, size_t n, int *status)
-{
-	for (size_t i = 0; i < n; i++)
-		status[i] = fake_read(p, iov[i].addr, iov[i].dst, iov[i].len);
-	return 0;
-}
-
-static int fake_threads(struct ls_proc *p, int32_t *tids, size_t cap)
-{
-	(void)p, (void)tids, (void)cap;
-	return 0;
-}
-
-static int fake_thread_info(struct ls_proc *p, int32_t tid, struct ls_os_thread *out)
-{
-	(void)p, (void)tid, (void)out;
-	return LS_ERR_READ;
-}
-
-static void fake_free(struct ls_proc *p)
-{
-	(void)p;
-}
-
-static const struct ls_proc_ops fake_ops = {fake_read, fake_readv, fake_threads, fake_thread_info, fake_free, NULL};
-static struct ls_proc fake_proc = {&fake_ops, 1, {0}, NULL, 0};
-static struct ls_target target;
-
-static void put_u64(uint64_t addr, uint64_t value)
-{
-	memcpy(mem + (addr - MEM_BASE), &value, 8);
-}
-
-/* A walker on a fresh, zeroed fake memory, with the 3.13 layout (frames in data-stack chunks). */
-static void fake_walker(struct ls_walker *w)
-{
-	free(mem);
-	mem = calloc(1, MEM_SIZE);
-	target.layout = *ls_layout_builtin(13);
-	ls_walker_init(w);
-	w->ctx.proc = &fake_proc;
-	w->ctx.target = &target;
-}
 
 /* A thread-owned frame at addr, called from `previous`, running the code object at CODE_AT. */
 static void put_frame(uint64_t addr, uint64_t previous)
