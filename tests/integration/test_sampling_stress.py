@@ -22,6 +22,14 @@ TARGET_FILE = os.path.abspath(TARGET)
 SAMPLES = 1500
 
 
+def names_of(session, frames, names):
+    """The function names of a thread's frames, innermost first; names caches them by function id."""
+    for function_id, _line in frames:
+        if function_id not in names:
+            names[function_id] = session.function(function_id)[0]
+    return [names[function_id] for function_id, _line in frames]
+
+
 def test_samples_of_a_churning_target_are_consistent(interpreter):
     python = dict(supported_interpreters())[interpreter]
     require(python, "CPython %s is not installed" % interpreter)
@@ -97,10 +105,7 @@ def test_code_objects_made_where_freed_ones_were_are_never_misnamed(interpreter,
             threads = session.sample()
             after = struct.unpack("<Q", shared[0:8])[0]
             for *_, frames in threads:
-                for function_id, line in frames:
-                    if function_id not in names:
-                        names[function_id] = session.function(function_id)[0]
-                    name = names[function_id]
+                for name in names_of(session, frames, names):
                     if name.startswith("gen_"):
                         generation = int(name[4:])
                         assert before <= generation <= after, (
@@ -196,10 +201,7 @@ def test_a_deep_recursion_that_moves_is_read_whole_and_from_its_own_batch(interp
                 if flags & _engine.THREAD_TORN:
                     continue
                 stacks += 1
-                for function_id, line in frames:
-                    if function_id not in names:
-                        names[function_id] = session.function(function_id)[0]
-                shown = [names[f] for f, _ in frames]  # innermost first
+                shown = names_of(session, frames, names)  # innermost first
                 assert shown[-2:] == ["run", "<module>"], shown[-3:]
                 assert set(shown[:-2]) <= {"down"}, set(shown)
                 assert len(shown) - 2 <= facts["depth"] + 1
@@ -247,10 +249,7 @@ def test_a_subinterpreter_made_while_sampling_shows_up(interpreter):
         def threads():
             shown = []
             for _thread_id, _native_id, interp, _flags, _cpu, _name, frames in session.sample():
-                for function_id, _line in frames:
-                    if function_id not in names:
-                        names[function_id] = session.function(function_id)[0]
-                shown.append((interp, [names[f] for f, _ in frames]))
+                shown.append((interp, names_of(session, frames, names)))
             return shown
 
         before = set()
