@@ -106,10 +106,8 @@ static const uint8_t *find_in(const struct ls_spec_range *ranges, size_t lo, siz
 	return NULL;
 }
 
-const uint8_t *ls_batch_find(struct ls_walker *w, uint64_t addr, size_t len, size_t *held)
+static const uint8_t *batch_find(struct ls_walker *w, uint64_t addr, size_t len, size_t *held)
 {
-	if (!w->spec_serve)
-		return NULL;
 	if (w->own_serve) {
 		const uint8_t *have = w->own_hi > w->own_lo ? find_in(w->own_ranges, w->own_lo, w->own_hi, &w->own_cursor,
 								       w->own_bytes, addr, len, held)
@@ -122,6 +120,16 @@ const uint8_t *ls_batch_find(struct ls_walker *w, uint64_t addr, size_t len, siz
 	if (w->nspec_ranges == 0)
 		return NULL;
 	return find_in(w->spec_ranges, 0, w->nspec_ranges, &w->spec_cursor, w->spec_bytes, addr, len, held);
+}
+
+const uint8_t *ls_batch_find(struct ls_walker *w, uint64_t addr, size_t len, size_t *held)
+{
+	return w->spec_serve ? batch_find(w, addr, len, held) : NULL;
+}
+
+const uint8_t *ls_batch_held(struct ls_walker *w, uint64_t addr, size_t len)
+{
+	return w->served_at_start ? batch_find(w, addr, len, NULL) : NULL;
 }
 
 /* A walk's read of len bytes at addr, remembered for the next sample (predict bytes, >= len): the

@@ -68,7 +68,7 @@ static int copy_chunks_of(struct ls_walker *w, const struct ls_stack_start *star
 			return LS_ERR_NOMEM;
 		uint8_t *dst = w->chunk_bytes + used;
 		uint64_t size; /* bytes of this chunk we hold */
-		int rc = 0;
+		int rc = 0, serving = w->spec_serve, served = 0;
 		w->want_kind = n == 0 ? LS_WANT_NEWEST : LS_WANT_CHUNK;
 		if (n == 0 && start->first_chunk) {
 			/* already read: walked where it lies, not copied (a 50-deep stack is ~7 KB) */
@@ -77,14 +77,16 @@ static int copy_chunks_of(struct ls_walker *w, const struct ls_stack_start *star
 				return LS_ERR_TORN;
 			if (reserve((void **)&w->chunks, &w->chunks_cap, 1, sizeof(*w->chunks)))
 				return LS_ERR_NOMEM;
-			w->chunks[w->nchunks++] = (struct ls_chunk_copy){chunk, size, 0, start->first_chunk};
+			w->chunks[w->nchunks++] = (struct ls_chunk_copy){chunk, size, 0, start->first_chunk, size};
 			chunk = ls_get_u64(start->first_chunk, l->chunk_previous);
 			continue;
 		} else if (n == 0 && start->datastack_top > chunk + 24 && start->datastack_top - chunk <= CHUNK_FIRST_READ) {
 			size = (start->datastack_top - chunk + 7) & ~7ull;
 			rc = ls_walker_read(w, chunk, dst, (size_t)size, (size_t)size);
+			served = serving && w->spec_serve;
 		} else {
 			rc = ls_walker_read(w, chunk, dst, CHUNK_FIRST_READ, CHUNK_FIRST_READ);
+			served = serving && w->spec_serve;
 			size = CHUNK_FIRST_READ;
 			if (rc == 0) {
 				uint64_t declared = ls_get_u64(dst, l->chunk_size);
@@ -108,7 +110,9 @@ static int copy_chunks_of(struct ls_walker *w, const struct ls_stack_start *star
 			return LS_ERR_TORN;
 		if (reserve((void **)&w->chunks, &w->chunks_cap, w->nchunks + 1, sizeof(*w->chunks)))
 			return LS_ERR_NOMEM;
-		w->chunks[w->nchunks++] = (struct ls_chunk_copy){chunk, size, used, NULL};
+		/* what the batch served is of its moment; the rest of a chunk larger than that is not */
+		uint64_t fresh_from = !served ? 0 : size < CHUNK_FIRST_READ ? size : CHUNK_FIRST_READ;
+		w->chunks[w->nchunks++] = (struct ls_chunk_copy){chunk, size, used, NULL, fresh_from};
 		used += (size_t)size;
 		chunk = ls_get_u64(w->chunk_bytes + w->chunks[w->nchunks - 1].local, l->chunk_previous);
 	}
@@ -147,13 +151,50 @@ static int extend_newest_chunk(struct ls_walker *w, uint64_t addr, size_t size)
 	if (rc)
 		return ls_error_is_recoverable(rc) ? LS_ERR_TORN : rc;
 	c->held = w->newest_chunk;
+	if (c->fresh_from > c->size)
+		c->fresh_from = c->size;
 	c->size = want;
 	return 0;
 }
 
-/* The bytes of the frame at addr: from a chunk copy or the page cache, else read into buf. */
-static int frame_bytes(struct ls_walker *w, uint64_t addr, size_t size, uint8_t *buf, const uint8_t **out)
+/* 3.11+: a frame in no chunk we copied and not in the batch, in a chunk the chunk map knows: one
+ * the thread pushed between the reads of its state and of its current frame, or one its chain did
+ * not lead to. That chunk is copied in one read from its start up to the end of the frame, and
+ * joins the chunk copies, which serve the frames below it in the chunk. Read frame by frame, each
+ * would be a call, and a take of the target's memory-map lock. Like extend_newest_chunk, a fresh
+ * read: the batch serves no more of the attempt. LS_ERR_READ when the map knows no such chunk
+ * (generator frames, 3.12+ entry frames on the C stack) or the chunk is gone: the caller reads the
+ * frame alone. */
+#define CHUNK_FILLS 4
+static int copy_chunk_holding(struct ls_walker *w, uint64_t addr, size_t size)
 {
+	if (w->ctx.target->layout.frame_kind == LS_FRAME_OBJECT || w->chunk_fills >= CHUNK_FILLS ||
+	    ls_batch_find(w, addr, size, NULL))
+		return LS_ERR_READ;
+	uint64_t start = ls_chunk_map_holding(w, addr, size);
+	if (!start)
+		return LS_ERR_READ;
+	w->chunk_fills++;
+	size_t used = 0;
+	for (size_t i = 0; i < w->nchunks; i++)
+		if (!w->chunks[i].held && w->chunks[i].local + w->chunks[i].size > used)
+			used = w->chunks[i].local + (size_t)w->chunks[i].size;
+	uint64_t len = addr + size - start;
+	if (reserve((void **)&w->chunk_bytes, &w->chunk_cap, used + (size_t)len, 1) ||
+	    reserve((void **)&w->chunks, &w->chunks_cap, w->nchunks + 1, sizeof(*w->chunks)))
+		return LS_ERR_NOMEM;
+	int rc = ls_walker_read_fresh(w, start, w->chunk_bytes + used, (size_t)len);
+	if (rc)
+		return ls_error_is_recoverable(rc) ? LS_ERR_READ : rc;
+	w->chunks[w->nchunks++] = (struct ls_chunk_copy){start, len, used, NULL, 0};
+	return 0;
+}
+
+/* The bytes of the frame at addr: from a chunk copy or the page cache, else read into buf.
+ * *fresh: whether they were read after the batch stopped serving the walk (<= 3.10: always). */
+static int frame_bytes(struct ls_walker *w, uint64_t addr, size_t size, uint8_t *buf, const uint8_t **out, int *fresh)
+{
+	*fresh = 1;
 	if (w->ctx.target->layout.frame_kind == LS_FRAME_OBJECT) {
 		int rc = ls_frame_pages_bytes(w, addr, size, out);
 		if (rc != LS_ERR_READ)
@@ -165,15 +206,20 @@ static int frame_bytes(struct ls_walker *w, uint64_t addr, size_t size, uint8_t 
 		uint64_t data_start = c->remote + (uint64_t)l->chunk_data;
 		if (addr >= data_start && addr - c->remote <= c->size && size <= c->size - (addr - c->remote)) {
 			*out = (c->held ? c->held : w->chunk_bytes + c->local) + (addr - c->remote);
+			*fresh = addr - c->remote + size > c->fresh_from;
 			return 0;
 		}
 	}
 	if (w->nchunks > 0) {
 		int rc = extend_newest_chunk(w, addr, size);
+		if (rc == LS_ERR_READ)
+			rc = copy_chunk_holding(w, addr, size);
 		if (rc != LS_ERR_READ)
-			return rc ? rc : frame_bytes(w, addr, size, buf, out);
+			return rc ? rc : frame_bytes(w, addr, size, buf, out, fresh);
 	}
+	int serving = w->spec_serve;
 	int rc = ls_walker_read(w, addr, buf, size, size);
+	*fresh = !serving || !w->spec_serve || w->ctx.target->layout.frame_kind == LS_FRAME_OBJECT;
 	*out = buf;
 	return rc;
 }
@@ -247,7 +293,8 @@ static int chain(struct ls_walker *w, uint64_t frame, size_t *count, int *trunca
 			goto torn;
 		visited++;
 		const uint8_t *f;
-		rc = frame_bytes(w, frame, size, buf, &f);
+		int fresh;
+		rc = frame_bytes(w, frame, size, buf, &f, &fresh);
 		if (rc)
 			goto out;
 		uint64_t previous = ls_get_u64(f, l->fr_back);
@@ -276,6 +323,7 @@ static int chain(struct ls_walker *w, uint64_t frame, size_t *count, int *trunca
 		if (!raw.code || raw.code % 8)
 			goto torn;
 		raw.addr = frame;
+		raw.fresh = (uint8_t)fresh;
 		raw.after_skip = skipped;
 		skipped = 0;
 		if (reserve((void **)&w->raw, &w->raw_cap, n + 1, sizeof(*w->raw))) {
@@ -319,6 +367,18 @@ static size_t index_of(const uint64_t *addrs, size_t n, uint64_t addr)
  * still E, no code object was made between the header's read and the frames' read. So the object
  * at that address is still the one whose header we read, and its header is taken from the cache.
  * This holds only for walks that took all their bytes from the batch (w->spec_serve). */
+/* Copy [addr, addr + len) from the batch into dst although serving stopped (ls_batch_held), for
+ * what only frames of the batch point to; remembered for the next sample's batch as any read.
+ * 1 when the batch held it. */
+static int batch_held(struct ls_walker *w, uint64_t addr, void *dst, size_t len)
+{
+	ls_batch_want(w, addr, len);
+	const uint8_t *have = ls_batch_held(w, addr, len);
+	if (have)
+		memcpy(dst, have, len);
+	return have != NULL;
+}
+
 static int read_code_headers(struct ls_walker *w, size_t n, size_t *ncodes)
 {
 	const struct ls_layout *l = &w->ctx.target->layout;
@@ -327,8 +387,11 @@ static int read_code_headers(struct ls_walker *w, size_t n, size_t *ncodes)
 	/* small stacks are the common case: a linear scan over few distinct codes beats hashing;
 	 * for deep recursion the same few code objects repeat, so k stays small there too */
 	for (size_t i = 0; i < n; i++) {
-		if (index_of(w->code_addrs, k, w->raw[i].code) < k)
+		size_t at = index_of(w->code_addrs, k, w->raw[i].code);
+		if (at < k) {
+			w->code_from_batch[at] &= !w->raw[i].fresh;
 			continue;
+		}
 		if (k == w->code_cap) {
 			size_t ncap = w->code_cap ? w->code_cap * 2 : 64;
 			if (ls_array_resize((void **)&w->code_addrs, ncap, sizeof(*w->code_addrs)) ||
@@ -336,11 +399,13 @@ static int read_code_headers(struct ls_walker *w, size_t n, size_t *ncodes)
 			    ls_array_resize((void **)&w->code_headers, ncap, sizeof(*w->code_headers)) ||
 			    ls_array_resize((void **)&w->code_status, ncap, sizeof(*w->code_status)) ||
 			    ls_array_resize((void **)&w->code_trusted, ncap, sizeof(*w->code_trusted)) ||
+			    ls_array_resize((void **)&w->code_from_batch, ncap, sizeof(*w->code_from_batch)) ||
 			    ls_array_resize((void **)&w->name_probe, ncap, LS_STR_PROBE) ||
 			    ls_array_resize((void **)&w->code_memo, ncap, sizeof(*w->code_memo)))
 				return LS_ERR_NOMEM;
 			w->code_cap = ncap;
 		}
+		w->code_from_batch[k] = !w->raw[i].fresh;
 		w->code_addrs[k++] = w->raw[i].code;
 	}
 	if (co_size > LS_CODE_MAX_SIZE)
@@ -349,12 +414,13 @@ static int read_code_headers(struct ls_walker *w, size_t n, size_t *ncodes)
 		return LS_ERR_NOMEM;
 	if (w->nmemo && ls_clock_ns(CLOCK_MONOTONIC) - w->memo_since_ns > LS_CODE_MEMO_NS)
 		w->nmemo = 0;
-	uint32_t epoch = w->spec_serve ? w->code_epoch : 0;
 	struct ls_remote_iov iov[256];
 	size_t slot[256];
 	for (size_t done = 0; done < k;) {
 		size_t batch = 0, i = done;
 		for (; i < k && batch < 256; i++) {
+			int of_batch = w->spec_serve || (w->served_at_start && w->code_from_batch[i]);
+			uint32_t epoch = of_batch ? w->code_epoch : 0;
 			const struct ls_code_entry *e = ls_code_cache_epoch_entry(&w->code_cache, w->code_addrs[i], epoch);
 			w->code_trusted[i] = e != NULL;
 			w->code_memo[i] = LS_CODE_MEMO;
@@ -366,11 +432,17 @@ static int read_code_headers(struct ls_walker *w, size_t n, size_t *ncodes)
 			}
 			size_t m = index_of(w->memo_addrs, w->nmemo, w->code_addrs[i]);
 			if (m < w->nmemo) {
+				w->code_from_batch[i] = 0; /* another walk's header, of another moment */
 				w->code_memo[i] = (uint32_t)m;
 				memcpy(w->code_raw + i * co_size, w->memo_raw + m * co_size, co_size);
 				w->code_status[i] = 0;
 				continue;
 			}
+			if (of_batch && !w->spec_serve && batch_held(w, w->code_addrs[i], w->code_raw + i * co_size, co_size)) {
+				w->code_status[i] = 0;
+				continue;
+			}
+			w->code_from_batch[i] = 0; /* its header is read now: so is its name (print_names) */
 			slot[batch] = i;
 			iov[batch++] = (struct ls_remote_iov){w->code_addrs[i], w->code_raw + i * co_size, co_size};
 		}
@@ -403,6 +475,20 @@ static int read_code_headers(struct ls_walker *w, size_t n, size_t *ncodes)
  * line table where the old one's were, is then told apart by its name's text and hash. Names
  * another thread of this sample printed come from the memo. A name that cannot be read makes its
  * code object's frames torn, as an unreadable header does. */
+/* Code object k's name fingerprint from its probe (read with `status`), or its frames torn. */
+static void take_name_print(struct ls_walker *w, size_t k, int status, const void *probe, size_t len)
+{
+	uint64_t print = status ? 0 : ls_pystr_fingerprint(&w->ctx.target->layout, probe, len);
+	if (!print) {
+		w->code_status[k] = status ? status : LS_ERR_TORN;
+		return;
+	}
+	w->code_headers[k].name_print = print;
+	size_t m = w->code_memo[k];
+	if (m < w->nmemo)
+		w->memo_print[m] = print;
+}
+
 static int print_names(struct ls_walker *w, size_t ncodes)
 {
 	const struct ls_layout *l = &w->ctx.target->layout;
@@ -430,24 +516,20 @@ static int print_names(struct ls_walker *w, size_t ncodes)
 				h->name_print = 1; /* a static str inside _PyRuntime ("<module>", "__init__"): never freed */
 				continue;
 			}
+			uint8_t *probe = w->name_probe + i * LS_STR_PROBE;
+			size_t len = ls_pystr_probe_len(l, at);
+			if (!w->spec_serve && w->served_at_start && w->code_from_batch[i] && batch_held(w, at, probe, len)) {
+				take_name_print(w, i, 0, probe, len);
+				continue;
+			}
 			slot[batch] = i;
-			iov[batch++] = (struct ls_remote_iov){at, w->name_probe + i * LS_STR_PROBE, ls_pystr_probe_len(l, at)};
+			iov[batch++] = (struct ls_remote_iov){at, probe, len};
 		}
 		int rc = batch ? ls_walker_readv(w, iov, batch, status) : 0;
 		if (rc)
 			return rc;
-		for (size_t b = 0; b < batch; b++) {
-			size_t k = slot[b];
-			uint64_t print = status[b] ? 0 : ls_pystr_fingerprint(l, iov[b].dst, iov[b].len);
-			if (!print) {
-				w->code_status[k] = status[b] ? status[b] : LS_ERR_TORN;
-				continue;
-			}
-			w->code_headers[k].name_print = print;
-			size_t m = w->code_memo[k];
-			if (m < w->nmemo)
-				w->memo_print[m] = print;
-		}
+		for (size_t b = 0; b < batch; b++)
+			take_name_print(w, slot[b], status[b], iov[b].dst, iov[b].len);
 		done = i;
 	}
 	return 0;
@@ -621,6 +703,8 @@ int ls_frames_walk(struct ls_walker *w, const struct ls_stack_start *start, int 
 	*base_frame = 0;
 	w->nchunks = 0;
 	w->chunk_extensions = 0;
+	w->chunk_fills = 0;
+	w->served_at_start = w->spec_serve;
 	if (l->frame_kind != LS_FRAME_OBJECT && start->datastack) {
 		rc = copy_chunks(w, start);
 		if (rc && !ls_error_is_recoverable(rc))
@@ -712,6 +796,7 @@ void ls_walker_release(struct ls_walker *w)
 	free(w->code_headers);
 	free(w->code_status);
 	free(w->code_trusted);
+	free(w->code_from_batch);
 	free(w->name_probe);
 	free(w->code_memo);
 	memset(w, 0, sizeof(*w));

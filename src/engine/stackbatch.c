@@ -91,6 +91,18 @@ static const uint64_t *chunk_map_find(const struct ls_walker *w, uint64_t chunk,
 	return &w->chunk_map[s].size;
 }
 
+uint64_t ls_chunk_map_holding(const struct ls_walker *w, uint64_t addr, size_t len)
+{
+	const uint64_t data = (uint64_t)w->ctx.target->layout.chunk_data, page = 4096;
+	uint64_t previous;
+	for (uint64_t at = addr & ~(page - 1), k = 0; at && k < LS_SPEC_BYTES / 4 / page; at -= page, k++) {
+		const uint64_t *size = chunk_map_find(w, at, &previous);
+		if (size && addr >= at + data && addr - at <= *size && len <= *size - (addr - at))
+			return at;
+	}
+	return 0;
+}
+
 /* Add a range to own_ranges: 0, or LS_ERR_NOMEM when it does not fit. */
 static int own_add(struct ls_walker *w, uint64_t addr, size_t len, uint64_t owner, int kind)
 {

@@ -531,6 +531,7 @@ static int walk_thread(struct ls_walker *w, uint64_t tstate, uint8_t *ts, const 
 	int rc = walk_attempts(w, tstate, ts, pf, sample, th);
 	w->want_owner = 0;
 	w->spec_serve = 0;
+	w->served_at_start = 0;
 	w->own_serve = 0;
 	if (l->frame_kind != LS_FRAME_OBJECT && l->ts_datastack_chunk >= 0 && !w->ctx.proc->frozen)
 		ls_motion_note(w, tstate, chunk);

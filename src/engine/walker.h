@@ -17,6 +17,7 @@ struct ls_chunk_copy {
 	uint64_t size;       /* bytes held */
 	size_t local;        /* offset into ls_walker.chunk_bytes, unless ... */
 	const uint8_t *held; /* ... the bytes are held elsewhere (the sample's batch): not copied */
+	uint64_t fresh_from; /* the bytes from this offset on were read after the batch stopped serving */
 };
 
 #define LS_CHUNK_FIRST_READ (16u * 1024) /* CPython's data-stack chunks are at least 16 KiB */
@@ -81,6 +82,7 @@ struct ls_raw_frame {
 	uint64_t instr;   /* 3.11+: instruction pointer; <=3.10: f_lasti as read (int) */
 	uint8_t is_generator;
 	uint8_t after_skip;       /* a shim on the data stack lies between this one and the one above it */
+	uint8_t fresh;            /* read after the batch stopped serving the walk (frames.c) */
 };
 
 struct ls_walker {
@@ -113,6 +115,7 @@ struct ls_walker {
 	size_t spec_cursor;         /* where ls_batch_find starts: walks read in the order they did last time */
 	uint8_t *spec_bytes;        /* LS_SPEC_BYTES */
 	int spec_serve;             /* 1 while reads may be served from spec_ranges (ls_walker_read) */
+	int served_at_start;        /* spec_serve when the walk of the attempt began (frames.c) */
 	/* the code epoch (frames.c read_code_headers): the target's count of code objects made so
 	 * far, read last in this sample's first batch (after every frame in it; 0 = not read), and
 	 * the previous sample's (read before any code header of this sample) */
@@ -148,6 +151,7 @@ struct ls_walker {
 	uint8_t *newest_chunk;      /* 3.11+: the newest chunk's copy when a walk read more of it (frames.c) */
 	size_t newest_chunk_cap;
 	int chunk_extensions;       /* ... how many times this attempt */
+	int chunk_fills;            /* chunks copied from a frame down this attempt (frames.c copy_chunk_holding) */
 
 	/* scratch, reused */
 	uint8_t *pages;             /* LS_PAGE_CACHE pages of the current <=3.10 walk */
@@ -182,6 +186,7 @@ struct ls_walker {
 	struct ls_code_header *code_headers;
 	int *code_status;
 	uint8_t *code_trusted;      /* 1: header taken from the cache by the code epoch, not read */
+	uint8_t *code_from_batch;   /* 1: every frame that names it came from the batch (not fresh) */
 	uint8_t *name_probe;        /* the first bytes of each one's shown name, LS_STR_PROBE each */
 	uint32_t *code_memo;        /* each one's slot in memo_* below, or LS_CODE_MEMO if none */
 	size_t code_cap;
@@ -245,6 +250,10 @@ int ls_walker_read_fresh(struct ls_walker *w, uint64_t addr, void *dst, size_t l
 void ls_batch_want(struct ls_walker *w, uint64_t addr, size_t len);
 size_t ls_batch_next(struct ls_walker *w);
 const uint8_t *ls_batch_find(struct ls_walker *w, uint64_t addr, size_t len, size_t *held);
+/* The batch's copy of [addr, addr + len) even after serving stopped, or NULL: for what only bytes
+ * of the batch point to (frames.c: the code headers of frames read from the batch). NULL when the
+ * walk's attempt did not start served. */
+const uint8_t *ls_batch_held(struct ls_walker *w, uint64_t addr, size_t len);
 
 /* One read of n ranges (spans.c): the first `head` are read first and the last `tail` last, each
  * alone; the others are read in between, those lying close together as one span, each span where
@@ -269,6 +278,8 @@ int ls_walker_readv_spans(struct ls_walker *w, const struct ls_remote_iov *iov, 
  * changed between two of its last LS_MOTION_HOLD samples (a stack that moves within its chunk is
  * served by the first batch, which predicts the chunk's longest use); ls_motion_note tells the
  * newest chunk a sample's thread state named. ls_chunk_map_note: a chunk, its previous one and its size, as a walk copied it.
+ * ls_chunk_map_holding: the start of a chunk the map knows that holds [addr, addr + len) past its
+ * header, or 0 (a guess: the chunk may be gone since, and another mapped there).
  * ls_stack_batch_read: the own batches of n threads in one call, appended to own_ranges (pf[i]->own
  * set for those read; the others keep the first batch's path); each pf gets its newest chunk's
  * bytes and the part of own_ranges its walk is served from. The code epoch (3.12, 3.13.0) is read
@@ -276,6 +287,7 @@ int ls_walker_readv_spans(struct ls_walker *w, const struct ls_remote_iov *iov, 
 int ls_motion_moving(const struct ls_walker *w, uint64_t tstate);
 void ls_motion_note(struct ls_walker *w, uint64_t tstate, uint64_t chunk);
 void ls_chunk_map_note(struct ls_walker *w, uint64_t chunk, uint64_t previous, uint64_t size);
+uint64_t ls_chunk_map_holding(const struct ls_walker *w, uint64_t addr, size_t len);
 int ls_stack_batch_read(struct ls_walker *w, const uint64_t *tstates, uint8_t *const *ts, struct ls_prefetch *const *pf,
 			size_t n);
 

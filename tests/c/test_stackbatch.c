@@ -4,7 +4,9 @@
  * older one as the chunk map says, then what the thread's last walk read beyond its chunks, and
  * every chunk of every thread before any other range), adjacent chunks joined in one range, a chain too long for the batch cut, what
  * several threads read read once for all, that it stops at a newest chunk that is gone, that a
- * walk served from it reads nothing afresh, the reads that stop at the first fault
+ * walk served from it reads nothing afresh, a chunk pushed between the state's read and the current
+ * frame's read in one range with only the code headers its frames name read again, the reads that
+ * stop at the first fault
  * (ls_proc_readv_prefix), and when a thread counts as moving.
  */
 #include "fake_process.h"
@@ -213,6 +215,69 @@ static void test_stackbatch__a_walk_is_served_from_it(void)
 	ls_walker_release(&w);
 }
 
+/* The thread pushed a chunk (CHUNK_2, which the chunk map knows) between the reads of its state
+ * and of its current frame: the frames there are in no copy. Their chunk is read in one range from
+ * its start, not frame by frame; the frames below come from the batch's copies. Then only the code
+ * object the fresh frames name has its header read again: the one that only the batch's frames
+ * name is taken from the batch, which read it after them. */
+static void test_stackbatch__a_chunk_pushed_meanwhile_is_read_in_one_range(void)
+{
+	struct ls_walker w;
+	fake_walker(&w);
+	const struct ls_layout *l = &target.layout;
+	const uint64_t data = (uint64_t)l->chunk_data, code_a = CODE_AT, code_b = CODE_AT + 0x1000;
+	put_chunk(&w, CHUNK_1, 0, 16384);
+	put_chunk(&w, CHUNK_3, CHUNK_1, 16384);
+	put_chunk(&w, CHUNK_2, CHUNK_3, 16384);
+	/* innermost first: three frames in CHUNK_2 (code B), one in CHUNK_3 and one in CHUNK_1 (code
+	 * A), and the C-stack entry frame the chain ends at */
+	const uint64_t at[6] = {CHUNK_2 + data + 0x400, CHUNK_2 + data + 0x200, CHUNK_2 + data, CHUNK_3 + data,
+				CHUNK_1 + data + 0x200, CHUNK_1 + data};
+	for (size_t i = 0; i < 6; i++) {
+		put_u64(at[i] + (uint64_t)l->fr_back, i + 1 < 6 ? at[i + 1] : 0);
+		put_u64(at[i] + (uint64_t)l->fr_code, i < 3 ? code_b : code_a);
+		mem[at[i] - MEM_BASE + (uint64_t)l->fr_owner] = i == 5 ? (uint8_t)l->owner_skip_min : 0;
+	}
+	uint8_t *ts = put_tstate(TS_A, CHUNK_3, data + 0x200);
+	put_u64(TS_A + (uint64_t)l->ts_frame, at[0]);
+	predict(&w, code_a, (size_t)l->co_size, TS_A, LS_WANT_OTHER);
+	predict(&w, code_b, (size_t)l->co_size, TS_A, LS_WANT_OTHER);
+	struct ls_prefetch pf = {0};
+	CHECK_EQ_INT(read_own_batch_of_a(&w, ts, &pf), 0);
+	CHECK_EQ_INT(pf.own, 1);
+	size_t reads = nlog;
+	w.spec_serve = w.own_serve = 1;
+	w.own_lo = pf.own_lo, w.own_hi = pf.own_hi, w.own_cursor = pf.own_lo;
+	struct ls_stack_start start = {0};
+	start.top_frame = at[0];
+	start.datastack = CHUNK_3;
+	start.datastack_top = CHUNK_3 + data + 0x200;
+	start.first_chunk = pf.chunk;
+	start.first_chunk_len = pf.chunk_len;
+	struct ls_sample sample = {0};
+	uint32_t nframes = 0, flags = 0;
+	uint64_t base = 0;
+	ls_frames_walk(&w, &start, 0, &sample, &nframes, &flags, &base);
+	size_t chunk_2_reads = 0, frame_reads = 0, header_a_reads = 0, header_b_reads = 0;
+	for (size_t i = reads; i < nlog; i++) {
+		chunk_2_reads += log_addr[i] == CHUNK_2;
+		frame_reads += log_addr[i] == at[0] || log_addr[i] == at[1] || log_addr[i] == at[2];
+		header_a_reads += log_addr[i] == code_a;
+		header_b_reads += log_addr[i] == code_b;
+	}
+	CHECK_EQ_INT(chunk_2_reads, 1);
+	CHECK_EQ_INT(frame_reads, 0);
+	CHECK_EQ_INT(header_b_reads, 1);
+	CHECK_EQ_INT(header_a_reads, 0);
+	for (size_t i = 0; i < 5; i++) { /* the whole chain was walked (the entry frame is skipped) */
+		CHECK(w.raw[i].addr == at[i]);
+		CHECK_EQ_INT(w.raw[i].fresh, i < 3);
+	}
+	free(sample.threads);
+	free(sample.frames);
+	ls_walker_release(&w);
+}
+
 /* Chunks mapped one right below the other (as the kernel places them): the newest is read whole
  * and with the one above it in one range, newest first. */
 static void test_stackbatch__adjacent_chunks_are_one_range(void)
@@ -334,6 +399,7 @@ int main(void)
 	RUN_TEST(test_stackbatch__stops_at_a_newest_chunk_that_is_gone);
 	RUN_TEST(test_stackbatch__chunks_of_every_thread_come_first);
 	RUN_TEST(test_stackbatch__a_walk_is_served_from_it);
+	RUN_TEST(test_stackbatch__a_chunk_pushed_meanwhile_is_read_in_one_range);
 	RUN_TEST(test_stackbatch__adjacent_chunks_are_one_range);
 	RUN_TEST(test_stackbatch__a_long_chain_is_cut);
 	RUN_TEST(test_stackbatch__what_threads_share_is_read_once);

@@ -123,7 +123,7 @@ static void put_chain(struct ls_walker *w, uint64_t top_now, const int *state)
 	w->nraw = CHAIN;
 	ls_array_reserve((void **)&w->raw, &w->raw_cap, CHAIN, sizeof(*w->raw));
 	for (size_t i = 0; i < CHAIN; i++) {
-		w->raw[i] = (struct ls_raw_frame){chain_at[i], CODE_AT + 0x100 * i, 0, 0, 0};
+		w->raw[i] = (struct ls_raw_frame){chain_at[i], CODE_AT + 0x100 * i, 0, 0, 0, 0};
 		put_u64(chain_at[i] + (uint64_t)l->fr_back, i + 1 < CHAIN ? chain_at[i + 1] : 0);
 		put_u64(chain_at[i] + (uint64_t)l->fr_code, CODE_AT + 0x100 * i);
 		mem[chain_at[i] - MEM_BASE + (uint64_t)l->fr_state] = (uint8_t)state[i];
