@@ -174,6 +174,9 @@ static int copy_chunk_holding(struct ls_walker *w, uint64_t addr, size_t size)
 	uint64_t start = ls_chunk_map_holding(w, addr, size);
 	if (!start)
 		return LS_ERR_READ;
+	for (size_t i = 0; i < w->nchunks; i++)
+		if (w->chunks[i].remote == start)
+			return LS_ERR_READ; /* a frame across the end of a copy: the copy would serve no more */
 	w->chunk_fills++;
 	size_t used = 0;
 	for (size_t i = 0; i < w->nchunks; i++)

@@ -10,6 +10,7 @@
  * (ls_proc_readv_prefix), and when a thread counts as moving.
  */
 #include "fake_process.h"
+#include "pyobj.h"
 #include "testing.h"
 
 #define CODE_AT (MEM_BASE + 0x300000)
@@ -215,17 +216,33 @@ static void test_stackbatch__a_walk_is_served_from_it(void)
 	ls_walker_release(&w);
 }
 
+/* A code object's header as read_code_headers parses it: shown name `name`, no co_version (so its
+ * name is probed), a line table, a size. */
+static void put_code(uint64_t code, uint64_t name)
+{
+	const struct ls_layout *l = &target.layout;
+	put_u64(code + (uint64_t)l->co_filename, name);
+	put_u64(code + (uint64_t)l->co_name, name);
+	put_u64(code + (uint64_t)l->co_qualname, name);
+	put_u64(code + (uint64_t)l->co_linetable, name + 0x100);
+	put_u64(code + (uint64_t)l->co_ob_size, 16);
+	put_u64(code + (uint64_t)l->co_firstlineno, 1);
+}
+
 /* The thread pushed a chunk (CHUNK_2, which the chunk map knows) between the reads of its state
  * and of its current frame: the frames there are in no copy. Their chunk is read in one range from
  * its start, not frame by frame; the frames below come from the batch's copies. Then only the code
- * object the fresh frames name has its header read again: the one that only the batch's frames
- * name is taken from the batch, which read it after them. */
+ * object the fresh frames name has its header and name read again: the one that only the batch's
+ * frames name is taken from the batch, which read it after them. */
 static void test_stackbatch__a_chunk_pushed_meanwhile_is_read_in_one_range(void)
 {
 	struct ls_walker w;
 	fake_walker(&w);
 	const struct ls_layout *l = &target.layout;
 	const uint64_t data = (uint64_t)l->chunk_data, code_a = CODE_AT, code_b = CODE_AT + 0x1000;
+	const uint64_t name_a = CODE_AT + 0x2000, name_b = CODE_AT + 0x3000;
+	put_code(code_a, name_a);
+	put_code(code_b, name_b);
 	put_chunk(&w, CHUNK_1, 0, 16384);
 	put_chunk(&w, CHUNK_3, CHUNK_1, 16384);
 	put_chunk(&w, CHUNK_2, CHUNK_3, 16384);
@@ -242,6 +259,8 @@ static void test_stackbatch__a_chunk_pushed_meanwhile_is_read_in_one_range(void)
 	put_u64(TS_A + (uint64_t)l->ts_frame, at[0]);
 	predict(&w, code_a, (size_t)l->co_size, TS_A, LS_WANT_OTHER);
 	predict(&w, code_b, (size_t)l->co_size, TS_A, LS_WANT_OTHER);
+	predict(&w, name_a, ls_pystr_probe_len(l, name_a), TS_A, LS_WANT_OTHER);
+	predict(&w, name_b, ls_pystr_probe_len(l, name_b), TS_A, LS_WANT_OTHER);
 	struct ls_prefetch pf = {0};
 	CHECK_EQ_INT(read_own_batch_of_a(&w, ts, &pf), 0);
 	CHECK_EQ_INT(pf.own, 1);
@@ -258,17 +277,22 @@ static void test_stackbatch__a_chunk_pushed_meanwhile_is_read_in_one_range(void)
 	uint32_t nframes = 0, flags = 0;
 	uint64_t base = 0;
 	ls_frames_walk(&w, &start, 0, &sample, &nframes, &flags, &base);
-	size_t chunk_2_reads = 0, frame_reads = 0, header_a_reads = 0, header_b_reads = 0;
+	size_t chunk_2_reads = 0, frame_reads = 0, header_a_reads = 0, header_b_reads = 0, name_a_reads = 0,
+	       name_b_reads = 0;
 	for (size_t i = reads; i < nlog; i++) {
 		chunk_2_reads += log_addr[i] == CHUNK_2;
 		frame_reads += log_addr[i] == at[0] || log_addr[i] == at[1] || log_addr[i] == at[2];
 		header_a_reads += log_addr[i] == code_a;
 		header_b_reads += log_addr[i] == code_b;
+		name_a_reads += log_addr[i] == name_a;
+		name_b_reads += log_addr[i] == name_b;
 	}
 	CHECK_EQ_INT(chunk_2_reads, 1);
 	CHECK_EQ_INT(frame_reads, 0);
 	CHECK_EQ_INT(header_b_reads, 1);
 	CHECK_EQ_INT(header_a_reads, 0);
+	CHECK_EQ_INT(name_b_reads, 1);
+	CHECK_EQ_INT(name_a_reads, 0);
 	for (size_t i = 0; i < 5; i++) { /* the whole chain was walked (the entry frame is skipped) */
 		CHECK(w.raw[i].addr == at[i]);
 		CHECK_EQ_INT(w.raw[i].fresh, i < 3);
