@@ -2,13 +2,15 @@
  *
  * Three steps per thread:
  *  1. 3.11+: copy the thread's data-stack chunks (one read per chunk), so that the frames that
- *     live there are parsed from our copy; generator frames and 3.12+ C-stack entry frames are
- *     read one by one.
+ *     live there are parsed from our copy; a frame in a chunk the thread pushed after its state
+ *     was read is copied with that chunk (copy_chunk_holding); generator frames and 3.12+ C-stack
+ *     entry frames are read one by one.
  *  2. Follow the frame chain from the innermost frame: <=3.10 PyFrameObject.f_back, 3.11+
  *     _PyInterpreterFrame.previous; skip shim/C-entry frames by their owner; refuse cycles,
  *     unknown owners and frames of the wrong type; stop at LS_MAX_DEPTH.
  *  3. Read the headers of every distinct code object in one batched read (those another thread of
- *     the same sample read moments ago are taken from its read), resolve them through
+ *     the same sample read moments ago are taken from its read, and those only frames of the
+ *     sample's batch name from the batch, even after a fresh read), resolve them through
  *     the validated code cache, check each instruction position against its code object, and
  *     compute the line.
  * Its reads of chunks, frames and code headers go through ls_walker_read/readv (threads.c), which
