@@ -149,7 +149,11 @@ def test_line_granularity_finds_the_hot_line(recording):
     names = names_of(table)
     slow_lines = {row[1]: row for row in table["rows"] if names[row[0]] == "slow"}
     hot = hot_line()
-    assert set(slow_lines) == {hot, hot + 1}
+    # its two lines, and rarely its `def` line (hot - 1): a sample that lands as slow() is
+    # entered, before its first line runs (3.11+ RESUME, or a frame pushed but not yet started)
+    assert {hot, hot + 1} <= set(slow_lines) <= {hot - 1, hot, hot + 1}, sorted(slow_lines)
+    total = sum(row[2] for row in slow_lines.values())
+    assert sum(row[2] for line, row in slow_lines.items() if line == hot - 1) <= 0.02 * total
     share = slow_lines[hot][2] / (slow_lines[hot][2] + slow_lines[hot + 1][2])
     assert 0.6 < share < 0.9, share  # 3 ms of every 4
 
