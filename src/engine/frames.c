@@ -36,6 +36,16 @@
 
 #define reserve ls_array_reserve
 
+/* ls_walker_read of len bytes at addr; *from_batch: whether the batch served them, so that they
+ * are of its moment (a read it missed ends serving, and is fresh). */
+static int read_noting_batch(struct ls_walker *w, uint64_t addr, void *dst, size_t len, int *from_batch)
+{
+	int serving = w->spec_serve;
+	int rc = ls_walker_read(w, addr, dst, len, len);
+	*from_batch = serving && w->spec_serve;
+	return rc;
+}
+
 /* --- step 1: data-stack chunks --------------------------------------------------------------- */
 
 /* Copy the thread's data-stack chunks, newest first. Of the newest only the used part is read (up
@@ -70,7 +80,7 @@ static int copy_chunks_of(struct ls_walker *w, const struct ls_stack_start *star
 			return LS_ERR_NOMEM;
 		uint8_t *dst = w->chunk_bytes + used;
 		uint64_t size; /* bytes of this chunk we hold */
-		int rc = 0, serving = w->spec_serve, served = 0;
+		int rc = 0, served = 0;
 		w->want_kind = n == 0 ? LS_WANT_NEWEST : LS_WANT_CHUNK;
 		if (n == 0 && start->first_chunk) {
 			/* already read: walked where it lies, not copied (a 50-deep stack is ~7 KB) */
@@ -84,11 +94,9 @@ static int copy_chunks_of(struct ls_walker *w, const struct ls_stack_start *star
 			continue;
 		} else if (n == 0 && start->datastack_top > chunk + 24 && start->datastack_top - chunk <= CHUNK_FIRST_READ) {
 			size = (start->datastack_top - chunk + 7) & ~7ull;
-			rc = ls_walker_read(w, chunk, dst, (size_t)size, (size_t)size);
-			served = serving && w->spec_serve;
+			rc = read_noting_batch(w, chunk, dst, (size_t)size, &served);
 		} else {
-			rc = ls_walker_read(w, chunk, dst, CHUNK_FIRST_READ, CHUNK_FIRST_READ);
-			served = serving && w->spec_serve;
+			rc = read_noting_batch(w, chunk, dst, CHUNK_FIRST_READ, &served);
 			size = CHUNK_FIRST_READ;
 			if (rc == 0) {
 				uint64_t declared = ls_get_u64(dst, l->chunk_size);
@@ -222,9 +230,9 @@ static int frame_bytes(struct ls_walker *w, uint64_t addr, size_t size, uint8_t 
 		if (rc != LS_ERR_READ)
 			return rc ? rc : frame_bytes(w, addr, size, buf, out, fresh);
 	}
-	int serving = w->spec_serve;
-	int rc = ls_walker_read(w, addr, buf, size, size);
-	*fresh = !serving || !w->spec_serve || w->ctx.target->layout.frame_kind == LS_FRAME_OBJECT;
+	int from_batch;
+	int rc = read_noting_batch(w, addr, buf, size, &from_batch);
+	*fresh = !from_batch || w->ctx.target->layout.frame_kind == LS_FRAME_OBJECT;
 	*out = buf;
 	return rc;
 }
@@ -360,18 +368,6 @@ static size_t index_of(const uint64_t *addrs, size_t n, uint64_t addr)
 	return n;
 }
 
-/* Collect the distinct code addresses of raw[0..n) and read their headers in one batch, except
- * those another thread of this sample read in the last LS_CODE_MEMO_NS (w->memo_*), which are
- * copied from there. The memo lives for one sample (ls_threads_walk empties it) and at most that
- * long: a code object freed and its address reused by another within it would be misnamed, so the
- * window is kept to the time a sample of many threads takes.
- *
- * The code epoch spares most reads on 3.12 and 3.13.0. These count every code object they make
- * (a u32, the next co_version). A header read after the count was E (the previous sample's)
- * is stamped E in the cache. When this sample's count, read after every frame of its batch, is
- * still E, no code object was made between the header's read and the frames' read. So the object
- * at that address is still the one whose header we read, and its header is taken from the cache.
- * This holds only for walks that took all their bytes from the batch (w->spec_serve). */
 /* Copy [addr, addr + len) from the batch into dst although serving stopped (ls_batch_held), for
  * what only frames of the batch point to; remembered for the next sample's batch as any read.
  * 1 when the batch held it. */
@@ -384,6 +380,18 @@ static int batch_held(struct ls_walker *w, uint64_t addr, void *dst, size_t len)
 	return have != NULL;
 }
 
+/* Collect the distinct code addresses of raw[0..n) and read their headers in one batch, except
+ * those another thread of this sample read in the last LS_CODE_MEMO_NS (w->memo_*), which are
+ * copied from there. The memo lives for one sample (ls_threads_walk empties it) and at most that
+ * long: a code object freed and its address reused by another within it would be misnamed, so the
+ * window is kept to the time a sample of many threads takes.
+ *
+ * The code epoch spares most reads on 3.12 and 3.13.0. These count every code object they make
+ * (a u32, the next co_version). A header read after the count was E (the previous sample's)
+ * is stamped E in the cache. When this sample's count, read after every frame of its batch, is
+ * still E, no code object was made between the header's read and the frames' read. So the object
+ * at that address is still the one whose header we read, and its header is taken from the cache.
+ * This holds only for walks that took all their bytes from the batch (w->spec_serve). */
 static int read_code_headers(struct ls_walker *w, size_t n, size_t *ncodes)
 {
 	const struct ls_layout *l = &w->ctx.target->layout;
@@ -474,12 +482,6 @@ static int read_code_headers(struct ls_walker *w, size_t n, size_t *ncodes)
 	return 0;
 }
 
-/* Where a header's fields cannot prove which code object it is (<= 3.11, or a 3.12+ count that
- * wrapped), fingerprint the name it shows (ls_pystr_fingerprint) into code_headers[i].name_print,
- * which the cache compares too: a code object made where a freed one was, with its name, file and
- * line table where the old one's were, is then told apart by its name's text and hash. Names
- * another thread of this sample printed come from the memo. A name that cannot be read makes its
- * code object's frames torn, as an unreadable header does. */
 /* Code object k's name fingerprint from its probe (read with `status`), or its frames torn. */
 static void take_name_print(struct ls_walker *w, size_t k, int status, const void *probe, size_t len)
 {
@@ -494,6 +496,12 @@ static void take_name_print(struct ls_walker *w, size_t k, int status, const voi
 		w->memo_print[m] = print;
 }
 
+/* Where a header's fields cannot prove which code object it is (<= 3.11, or a 3.12+ count that
+ * wrapped), fingerprint the name it shows (ls_pystr_fingerprint) into code_headers[i].name_print,
+ * which the cache compares too: a code object made where a freed one was, with its name, file and
+ * line table where the old one's were, is then told apart by its name's text and hash. Names
+ * another thread of this sample printed come from the memo. A name that cannot be read makes its
+ * code object's frames torn, as an unreadable header does. */
 static int print_names(struct ls_walker *w, size_t ncodes)
 {
 	const struct ls_layout *l = &w->ctx.target->layout;

@@ -54,6 +54,27 @@ static int read_own_batch_of_a(struct ls_walker *w, uint8_t *ts, struct ls_prefe
 	return ls_stack_batch_read(w, &tstate, &ts, &pf, 1);
 }
 
+/* Walk TS_A's stack from top_frame, its newest chunk `datastack` used up to datastack_top, served
+ * from the own batch read into *pf, as walk_thread would serve it. */
+static void walk_from_own_batch(struct ls_walker *w, const struct ls_prefetch *pf, uint64_t top_frame,
+				uint64_t datastack, uint64_t datastack_top)
+{
+	w->spec_serve = w->own_serve = 1;
+	w->own_lo = pf->own_lo, w->own_hi = pf->own_hi, w->own_cursor = pf->own_lo;
+	struct ls_stack_start start = {0};
+	start.top_frame = top_frame;
+	start.datastack = datastack;
+	start.datastack_top = datastack_top;
+	start.first_chunk = pf->chunk;
+	start.first_chunk_len = pf->chunk_len;
+	struct ls_sample sample = {0};
+	uint32_t nframes = 0, flags = 0;
+	uint64_t base = 0;
+	ls_frames_walk(w, &start, 0, &sample, &nframes, &flags, &base);
+	free(sample.threads);
+	free(sample.frames);
+}
+
 /* The newest chunk up to its top (and a margin), each older chunk as the map chains them, then
  * the thread's own other ranges; not another thread's, nor its older chunks as last predicted. */
 static void test_stackbatch__reads_the_chain_the_state_names(void)
@@ -194,25 +215,12 @@ static void test_stackbatch__a_walk_is_served_from_it(void)
 	struct ls_prefetch pf = {0};
 	CHECK_EQ_INT(read_own_batch_of_a(&w, ts, &pf), 0);
 	size_t reads = nlog;
-	w.spec_serve = w.own_serve = 1;
-	w.own_lo = pf.own_lo, w.own_hi = pf.own_hi, w.own_cursor = pf.own_lo;
-	struct ls_stack_start start = {0};
-	start.top_frame = inner;
-	start.datastack = CHUNK_3;
-	start.datastack_top = inner + 128;
-	start.first_chunk = pf.chunk;
-	start.first_chunk_len = pf.chunk_len;
-	struct ls_sample sample = {0};
-	uint32_t nframes = 0, flags = 0;
-	uint64_t base = 0;
-	ls_frames_walk(&w, &start, 0, &sample, &nframes, &flags, &base);
+	walk_from_own_batch(&w, &pf, inner, CHUNK_3, inner + 128);
 	int chunk_read_afresh = 0;
 	for (size_t i = reads; i < nlog; i++)
 		chunk_read_afresh |= log_addr[i] == CHUNK_1 || log_addr[i] == CHUNK_3;
 	CHECK_EQ_INT(chunk_read_afresh, 0);
 	CHECK_EQ_INT(w.nchunks, 2); /* both chunks copied, from the batch */
-	free(sample.threads);
-	free(sample.frames);
 	ls_walker_release(&w);
 }
 
@@ -265,18 +273,7 @@ static void test_stackbatch__a_chunk_pushed_meanwhile_is_read_in_one_range(void)
 	CHECK_EQ_INT(read_own_batch_of_a(&w, ts, &pf), 0);
 	CHECK_EQ_INT(pf.own, 1);
 	size_t reads = nlog;
-	w.spec_serve = w.own_serve = 1;
-	w.own_lo = pf.own_lo, w.own_hi = pf.own_hi, w.own_cursor = pf.own_lo;
-	struct ls_stack_start start = {0};
-	start.top_frame = at[0];
-	start.datastack = CHUNK_3;
-	start.datastack_top = CHUNK_3 + data + 0x200;
-	start.first_chunk = pf.chunk;
-	start.first_chunk_len = pf.chunk_len;
-	struct ls_sample sample = {0};
-	uint32_t nframes = 0, flags = 0;
-	uint64_t base = 0;
-	ls_frames_walk(&w, &start, 0, &sample, &nframes, &flags, &base);
+	walk_from_own_batch(&w, &pf, at[0], CHUNK_3, CHUNK_3 + data + 0x200);
 	size_t chunk_2_reads = 0, frame_reads = 0, header_a_reads = 0, header_b_reads = 0, name_a_reads = 0,
 	       name_b_reads = 0;
 	for (size_t i = reads; i < nlog; i++) {
@@ -297,8 +294,6 @@ static void test_stackbatch__a_chunk_pushed_meanwhile_is_read_in_one_range(void)
 		CHECK(w.raw[i].addr == at[i]);
 		CHECK_EQ_INT(w.raw[i].fresh, i < 3);
 	}
-	free(sample.threads);
-	free(sample.frames);
 	ls_walker_release(&w);
 }
 
