@@ -6,8 +6,9 @@
  *   engine_loop PID WARMUP N [INTERVAL_US]
  *                                        INTERVAL_US > 0: one sample every INTERVAL_US on a fixed
  *                                        schedule (clock_nanosleep), as a profiler samples, so each
- *                                        sample meets cold caches; PID 0: the same loop sleeping only,
- *                                        the baseline to subtract
+ *                                        sample meets cold caches, and proves code identity as
+ *                                        the recorder does (LS_RECORDER_CODE_CHECK_NS); PID 0: the
+ *                                        same loop sleeping only, the baseline to subtract
  *   engine_loop --costs PID ADDR TID N   the cost of the system calls a sample is made of: one
  *                                        process_vm_readv of 8 B .. 32 KiB at ADDR (readable memory
  *                                        of PID), and a pread of /proc/PID/task/TID/stat and schedstat
@@ -114,6 +115,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "open %d: %s (%s)\n", pid, ls_error_message(rc), why);
 		return 1;
 	}
+#ifdef LS_RECORDER_CODE_CHECK_NS /* not in engines before it, which --baseline may build */
+	if (interval_ns > 0)
+		ls_session_set_code_check_every(s, LS_RECORDER_CODE_CHECK_NS); /* paced: as the recorder samples */
+#endif
 	const struct ls_sample *sample = NULL;
 	long errors = 0;
 	for (long i = 0; i < warmup; i++)

@@ -50,6 +50,18 @@ void ls_batch_want(struct ls_walker *w, uint64_t addr, size_t len)
 	}
 }
 
+void ls_batch_keep(struct ls_walker *w, const struct ls_spec_range *r)
+{
+	size_t slot = want_slot(w, r->addr);
+	if (w->spec_want_index[slot])
+		return; /* a walk read it too, or it is kept already */
+	uint64_t owner = w->want_owner;
+	int kind = w->want_kind;
+	w->want_owner = r->owner, w->want_kind = r->kind;
+	want_add(w, slot, r->addr, r->len, r->age);
+	w->want_owner = owner, w->want_kind = kind;
+}
+
 /* The next sample's prediction: what this sample's walks read, and what was predicted for this
  * sample, read fine and not needed, for up to LS_SPEC_KEEP samples (a frame that comes and goes,
  * such as a short call at the top of a busy stack, is then read in the batch when it is back). */

@@ -181,8 +181,17 @@ const struct ls_code_entry *ls_code_cache_epoch_entry(struct ls_code_cache *cach
 	return slot->addr == addr && slot->epoch == epoch ? slot : NULL;
 }
 
+const struct ls_code_entry *ls_code_cache_aged_entry(struct ls_code_cache *cache, uint64_t addr, uint64_t now_ns,
+						     uint64_t min_age_ns)
+{
+	if (!cache->nslots || !addr)
+		return NULL;
+	const struct ls_code_entry *slot = find_slot(cache, addr);
+	return slot->addr == addr && now_ns >= slot->since_ns && now_ns - slot->since_ns >= min_age_ns ? slot : NULL;
+}
+
 int ls_code_resolve(struct ls_code_cache *cache, const struct ls_code_context *ctx, uint64_t addr,
-		    const struct ls_code_header *h, uint32_t epoch, const struct ls_code_entry **out)
+		    const struct ls_code_header *h, uint32_t epoch, uint64_t now_ns, const struct ls_code_entry **out)
 {
 	struct ls_code_entry *slot = find_slot(cache, addr);
 	if (slot->addr == addr) {
@@ -193,13 +202,15 @@ int ls_code_resolve(struct ls_code_cache *cache, const struct ls_code_context *c
 			return 0;
 		}
 		cache->stale++;
-		slot->epoch = 0; /* never trusted again without a read */
+		slot->epoch = 0; /* never trusted again without a read, */
+		slot->since_ns = UINT64_MAX; /* nor for its age */
 		struct ls_code_entry fresh = {.addr = addr};
 		int rc = decode(ctx, h, &fresh);
 		if (rc)
 			return rc; /* the stale entry stays; it can never match a fresh header of another object */
 		ls_line_ranges_release(&slot->lines);
 		fresh.epoch = epoch;
+		fresh.since_ns = now_ns;
 		*slot = fresh;
 		*out = slot;
 		return 0;
@@ -216,6 +227,7 @@ int ls_code_resolve(struct ls_code_cache *cache, const struct ls_code_context *c
 	}
 	slot = find_slot(cache, addr);
 	fresh.epoch = epoch;
+	fresh.since_ns = now_ns;
 	*slot = fresh;
 	cache->used++;
 	*out = slot;

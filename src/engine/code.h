@@ -1,7 +1,8 @@
 /* code.h - code objects: the fields we validate, and a cache of decoded code objects.
  *
  * A sample reads the header of every code object on the stack (one batched read per thread,
- * shared with the sample's other threads for at most 2 ms: frames.c);
+ * shared with the sample's other threads for at most 2 ms: frames.c; a lean sample of a recording
+ * takes the long-lived ones from the cache unread: walker.h code_check_every_ns);
  * ls_code_resolve() then either finds a cache entry for that address whose validator (type,
  * filename, name, qualname and line-table pointers, first line, size) equals the fresh header, or
  * decodes the object again (strings, line table) and replaces the entry. A code object that was
@@ -44,6 +45,7 @@ uint64_t ls_code_header_shown_name(const struct ls_code_header *h);
 
 struct ls_code_entry {
 	uint64_t addr; /* 0 = empty slot */
+	uint64_t since_ns; /* monotonic time this object was first resolved here (a new one at addr starts again) */
 	struct ls_code_header header;
 	uint32_t epoch; /* the target's code epoch when the header was last read, 0 = none (frames.c) */
 	uint32_t function_id;
@@ -72,13 +74,17 @@ void ls_code_cache_release(struct ls_code_cache *cache);
 int ls_code_header_parse(const struct ls_code_context *ctx, const uint8_t *raw, struct ls_code_header *out);
 
 /* The cache entry for the code object at addr with the freshly read header `h`; decodes and
- * inserts on a miss, and stamps the entry with `epoch` (a code epoch read before h was). *out is
- * borrowed, valid until the next resolve. 0, LS_ERR_READ, LS_ERR_BAD_STRING,
- * LS_ERR_BAD_LINETABLE, LS_ERR_NOMEM. */
+ * inserts on a miss (stamped now_ns: since_ns), and stamps the entry with `epoch` (a code epoch
+ * read before h was). *out is borrowed, valid until the next resolve. 0, LS_ERR_READ,
+ * LS_ERR_BAD_STRING, LS_ERR_BAD_LINETABLE, LS_ERR_NOMEM. */
 int ls_code_resolve(struct ls_code_cache *cache, const struct ls_code_context *ctx, uint64_t addr,
-		    const struct ls_code_header *h, uint32_t epoch, const struct ls_code_entry **out);
+		    const struct ls_code_header *h, uint32_t epoch, uint64_t now_ns, const struct ls_code_entry **out);
 
 /* The entry for addr if its header was read under this very code epoch (non-zero), else NULL. */
 const struct ls_code_entry *ls_code_cache_epoch_entry(struct ls_code_cache *cache, uint64_t addr, uint32_t epoch);
+/* The entry for addr if the object there was first resolved at least min_age_ns before now_ns and
+ * has been the same object at every read since, else NULL (frames.c: a long-lived code object). */
+const struct ls_code_entry *ls_code_cache_aged_entry(struct ls_code_cache *cache, uint64_t addr, uint64_t now_ns,
+						     uint64_t min_age_ns);
 
 #endif

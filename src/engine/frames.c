@@ -391,7 +391,11 @@ static int batch_held(struct ls_walker *w, uint64_t addr, void *dst, size_t len)
  * is stamped E in the cache. When this sample's count, read after every frame of its batch, is
  * still E, no code object was made between the header's read and the frames' read. So the object
  * at that address is still the one whose header we read, and its header is taken from the cache.
- * This holds only for walks that took all their bytes from the batch (w->spec_serve). */
+ * This holds only for walks that took all their bytes from the batch (w->spec_serve).
+ *
+ * A lean sample (w->code_lean, a recording's samples between two that prove identity: walker.h)
+ * takes a code object resolved over code_aged_ns ago, and the same at every read since, from the
+ * cache unread (code_trusted 2); code_all_aged tells the next sample whether every one was. */
 static int read_code_headers(struct ls_walker *w, size_t n, size_t *ncodes)
 {
 	const struct ls_layout *l = &w->ctx.target->layout;
@@ -429,18 +433,26 @@ static int read_code_headers(struct ls_walker *w, size_t n, size_t *ncodes)
 		w->nmemo = 0;
 	struct ls_remote_iov iov[256];
 	size_t slot[256];
+	uint64_t now = w->code_check_every_ns ? ls_clock_ns(CLOCK_MONOTONIC) : 0;
 	for (size_t done = 0; done < k;) {
 		size_t batch = 0, i = done;
 		for (; i < k && batch < 256; i++) {
 			int of_batch = w->spec_serve || (w->served_at_start && w->code_from_batch[i]);
 			uint32_t epoch = of_batch ? w->code_epoch : 0;
 			const struct ls_code_entry *e = ls_code_cache_epoch_entry(&w->code_cache, w->code_addrs[i], epoch);
-			w->code_trusted[i] = e != NULL;
+			const struct ls_code_entry *aged =
+				now ? ls_code_cache_aged_entry(&w->code_cache, w->code_addrs[i], now, w->code_aged_ns) : NULL;
+			w->code_all_aged &= aged != NULL;
+			w->code_trusted[i] = e ? 1 : w->code_lean && aged ? 2 : 0;
 			w->code_memo[i] = LS_CODE_MEMO;
-			if (e) {
+			if (w->code_trusted[i]) {
+				e = e ? e : aged;
 				w->code_headers[i] = e->header;
 				w->code_status[i] = 0;
-				w->code_epoch_hits++;
+				if (w->code_trusted[i] == 1)
+					w->code_epoch_hits++;
+				else
+					w->code_age_hits++;
 				continue;
 			}
 			size_t m = index_of(w->memo_addrs, w->nmemo, w->code_addrs[i]);
@@ -643,15 +655,19 @@ static int resolve(struct ls_walker *w, size_t n, int whole, struct ls_sample *s
 	const struct ls_layout *l = &w->ctx.target->layout;
 	size_t ncodes;
 	*resolved = 0;
+	w->want_kind = LS_WANT_CODE; /* headers and names: a lean sample's batch leaves them out */
 	int rc = read_code_headers(w, n, &ncodes);
-	if (rc)
+	if (rc) {
+		w->want_kind = LS_WANT_OTHER;
 		return rc;
+	}
 	for (size_t i = 0; i < ncodes; i++) {
 		if (w->code_status[i] == 0 && !w->code_trusted[i])
 			w->code_status[i] = ls_code_header_parse(&w->ctx, w->code_raw + i * (size_t)l->co_size,
 								 &w->code_headers[i]);
 	}
 	rc = print_names(w, ncodes);
+	w->want_kind = LS_WANT_OTHER;
 	if (rc)
 		return rc;
 	int cut = whole && ends_in_generator(w, n, ncodes);
@@ -686,7 +702,8 @@ static int resolve(struct ls_walker *w, size_t n, int whole, struct ls_sample *s
 			entry = NULL;
 			/* a header read in this sample is stamped with the epoch read before it */
 			rc = ls_code_resolve(&w->code_cache, &w->ctx, raw->code, h,
-					     w->code_trusted[c] ? w->code_epoch : w->code_epoch_prev, &entry);
+					     w->code_trusted[c] == 1 ? w->code_epoch : w->code_trusted[c] ? 0 : w->code_epoch_prev,
+					     ls_clock_ns(CLOCK_MONOTONIC), &entry);
 			if (rc)
 				return rc == LS_ERR_BAD_STRING || rc == LS_ERR_BAD_LINETABLE ? LS_ERR_TORN : rc;
 			entry_code = raw->code;
@@ -767,6 +784,7 @@ int ls_walker_init(struct ls_walker *w)
 	memset(w, 0, sizeof(*w));
 	w->pthread_tid_offset = -1;
 	w->os_info = 1;
+	w->code_aged_ns = LS_CODE_AGED_NS;
 	w->pages = malloc((size_t)LS_PAGE_CACHE * LS_PAGE_SIZE);
 	if (!w->pages)
 		return LS_ERR_NOMEM;

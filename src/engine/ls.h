@@ -77,6 +77,8 @@ struct ls_session_stats {
 	uint64_t read_ranges;          /* ranges the reads asked for (each takes the target's memory-map
 					* lock): each range read, and the one a short read stopped at */
 	uint64_t own_batches;          /* threads whose stack moves, read from their own batch (3.11+) */
+	uint64_t code_age_hits;        /* code headers not read: long-lived, in a lean sample
+					* (ls_session_set_code_check_every) */
 };
 
 struct ls_session;
@@ -103,6 +105,15 @@ void ls_session_set_os_info(struct ls_session *session, int enabled);
 /* For tests and the fuzzer: read every 3.11+ thread as one whose stack moves (from its own batch,
  * stackbatch.c) whatever its stack does. */
 void ls_session_set_all_moving(struct ls_session *session, int enabled);
+/* How often samples prove which code object each frame names (default 0: every sample). With
+ * ns > 0 a sample proves it when ns have passed since the last one that did, and the samples in
+ * between take code objects they have seen for over a second from the cache without reading them;
+ * a code object found replaced makes every sample prove it for a minute (walker.h
+ * ls_code_check_plan). The recorder sets it: each proof costs a 3.11 target a few ranges. */
+void ls_session_set_code_check_every(struct ls_session *session, uint64_t ns);
+/* The recorder's (sampler.c): at 1 kHz it spares a 3.11 target most of its code-header and name
+ * ranges; at 100 Hz most samples still prove identity (they are 5 to 15 ms apart). */
+#define LS_RECORDER_CODE_CHECK_NS 8000000ull
 
 const struct ls_target *ls_session_target(const struct ls_session *session);
 /* <=3.10: a process caught while starting may not have written its version string yet; this

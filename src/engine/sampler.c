@@ -127,6 +127,7 @@ int ls_sampler_new(struct ls_session *session, const struct ls_sampler_config *c
 		return rc;
 	}
 	ls_session_set_os_info(session, config->os_info);
+	ls_session_set_code_check_every(session, LS_RECORDER_CODE_CHECK_NS);
 	*out = s;
 	return 0;
 }

@@ -151,6 +151,11 @@ void ls_session_set_all_moving(struct ls_session *s, int enabled)
 	s->walker.all_moving = enabled != 0;
 }
 
+void ls_session_set_code_check_every(struct ls_session *s, uint64_t ns)
+{
+	s->walker.code_check_every_ns = ns;
+}
+
 void ls_session_set_os_info(struct ls_session *s, int enabled)
 {
 	s->walker.os_info = enabled != 0;
@@ -235,6 +240,7 @@ void ls_session_get_stats(const struct ls_session *s, struct ls_session_stats *o
 	out->code_misses = s->walker.code_cache.misses;
 	out->code_stale = s->walker.code_cache.stale;
 	out->code_epoch_hits = s->walker.code_epoch_hits;
+	out->code_age_hits = s->walker.code_age_hits;
 	out->batched_thread_lists = s->walker.spec_hits;
 }
 

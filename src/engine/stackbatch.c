@@ -119,8 +119,12 @@ static void own_add_others(struct ls_walker *w, uint64_t owner)
 {
 	for (size_t i = 0; i < w->nspec_pred; i++) {
 		const struct ls_spec_range *r = &w->spec_ranges[i];
-		if (r->owner == owner && r->kind == LS_WANT_OTHER)
-			(void)own_add(w, r->addr, r->len, owner, LS_WANT_OTHER);
+		if (r->owner != owner || (r->kind != LS_WANT_OTHER && r->kind != LS_WANT_CODE))
+			continue;
+		if (r->kind == LS_WANT_CODE && w->code_lean)
+			ls_batch_keep(w, r); /* for the next sample that proves code identity */
+		else
+			(void)own_add(w, r->addr, r->len, owner, r->kind);
 	}
 }
 

@@ -38,6 +38,8 @@ _Static_assert((LS_SPEC_HASH & (LS_SPEC_HASH - 1)) == 0 && LS_SPEC_HASH >= 2 * L
 #define LS_BASE_MAP 1024                /* <=3.10: threads whose outermost frame is remembered */
 #define LS_CODE_MEMO_NS 2000000ull      /* ... for at most 2 ms after the first was read */
 #define LS_HEAD_EVERY_NS 10000000ull    /* the interpreter list's head, read at least this often */
+#define LS_CODE_AGED_NS 1000000000ull   /* a code object resolved this long ago is long-lived (frames.c) */
+#define LS_CODE_STRICT_NS 60000000000ull /* every sample proves code identity this long after a stale entry */
 
 /* A thread's stack start, read in the sample's batch (see threads.c prefetch_stacks). */
 struct ls_prefetch {
@@ -66,8 +68,9 @@ struct ls_spec_range {
 
 /* What a range a walk read was (ls_spec_range.kind): a thread whose stack moves reads its stack
  * start in the first batch and the rest in its own batch (stackbatch.c), its chunks as the thread
- * state of that batch names them. */
-enum { LS_WANT_OTHER, LS_WANT_CFRAME, LS_WANT_NEWEST, LS_WANT_CHUNK };
+ * state of that batch names them. A code header or name (LS_WANT_CODE) is left out of a lean
+ * sample's batches (code_lean) and kept predicted for the next. */
+enum { LS_WANT_OTHER, LS_WANT_CFRAME, LS_WANT_NEWEST, LS_WANT_CHUNK, LS_WANT_CODE /* a header or a name */ };
 
 #define LS_OWN_RANGES 512                /* ranges of the own batches of one prefetch group */
 #define LS_CHUNK_MAP 256                 /* data-stack chunks whose previous chunk is remembered */
@@ -121,6 +124,18 @@ struct ls_walker {
 	 * the previous sample's (read before any code header of this sample) */
 	uint32_t code_epoch, code_epoch_prev;
 	uint64_t code_epoch_hits;   /* code headers trusted by their epoch instead of read */
+	/* proving code identity every few samples (frames.c read_code_headers): 0 = every sample;
+	 * else a sample at least code_check_every_ns after the last proving one proves it, and those
+	 * between (code_lean) take long-lived code objects from the cache unread, unless the last
+	 * sample resolved a young one or a stale entry was found within LS_CODE_STRICT_NS */
+	uint64_t code_check_every_ns;
+	uint64_t code_aged_ns;      /* how long ago a long-lived one was first resolved: LS_CODE_AGED_NS */
+	uint64_t code_checked_ns;   /* when the last proving sample began */
+	uint64_t code_strict_until_ns;
+	uint64_t code_stale_seen;   /* code_cache.stale when the last sample began */
+	int code_lean;              /* this sample trusts long-lived code objects unread */
+	int code_all_aged;          /* every code object the last sample resolved was long-lived */
+	uint64_t code_age_hits;     /* code headers trusted for their age instead of read */
 	/* the tags ls_batch_want gives a range: the thread being walked and what it reads */
 	uint64_t want_owner;
 	int want_kind;
@@ -185,7 +200,7 @@ struct ls_walker {
 	uint8_t *code_raw;          /* their headers, co_size each */
 	struct ls_code_header *code_headers;
 	int *code_status;
-	uint8_t *code_trusted;      /* 1: header taken from the cache by the code epoch, not read */
+	uint8_t *code_trusted;      /* header taken from the cache, not read: 1 by the code epoch, 2 for its age */
 	uint8_t *code_from_batch;   /* 1: every frame that names it came from the batch (not fresh) */
 	uint8_t *name_probe;        /* the first bytes of each one's shown name, LS_STR_PROBE each */
 	uint32_t *code_memo;        /* each one's slot in memo_* below, or LS_CODE_MEMO if none */
@@ -210,6 +225,10 @@ struct ls_walker {
 
 int ls_walker_init(struct ls_walker *w);
 void ls_walker_release(struct ls_walker *w);
+
+/* At a sample's start (threads.c): whether it proves the identity of every code object on its
+ * stacks or is lean (w->code_lean), from the time now and what the samples before found. */
+void ls_code_check_plan(struct ls_walker *w, uint64_t now);
 
 /* Where a thread's Python stack starts, read from its thread state. */
 struct ls_stack_start {
@@ -254,6 +273,9 @@ const uint8_t *ls_batch_find(struct ls_walker *w, uint64_t addr, size_t len, siz
  * of the batch point to (frames.c: the code headers of frames read from the batch). NULL when the
  * walk's attempt did not start served. */
 const uint8_t *ls_batch_held(struct ls_walker *w, uint64_t addr, size_t len);
+/* Keep a predicted range that this sample does not read (a code header or name a lean sample
+ * trusts) in the next sample's prediction, as it is. */
+void ls_batch_keep(struct ls_walker *w, const struct ls_spec_range *r);
 
 /* One read of n ranges (spans.c): the first `head` are read first and the last `tail` last, each
  * alone; the others are read in between, those lying close together as one span, each span where

@@ -211,13 +211,14 @@ static PyObject *Session_stats(SessionObject *self, PyObject *Py_UNUSED(ignored)
 {
 	struct ls_session_stats st;
 	ls_session_get_stats(self->session, &st);
-	return Py_BuildValue("{s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K}", "batched_thread_lists",
+	return Py_BuildValue("{s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K}", "batched_thread_lists",
 			     st.batched_thread_lists, "samples", st.samples, "read_calls",
 			     st.read_calls, "read_bytes", st.read_bytes, "read_failures", st.read_failures,
 			     "read_ranges", st.read_ranges, "own_batches", st.own_batches,
 			     "threads_walked", st.threads_walked, "torn_threads", st.torn_threads,
 			     "retried_threads", st.retried_threads, "retried_samples", st.retried_samples, "code_hits", st.code_hits, "code_misses",
-			     st.code_misses, "code_stale", st.code_stale, "code_epoch_hits", st.code_epoch_hits);
+			     st.code_misses, "code_stale", st.code_stale, "code_epoch_hits", st.code_epoch_hits,
+			     "code_age_hits", st.code_age_hits);
 }
 
 static PyObject *Session_start_recording(SessionObject *self, PyObject *Py_UNUSED(ignored))
@@ -249,9 +250,21 @@ static PyObject *Session_set_os_info(SessionObject *self, PyObject *arg)
 	Py_RETURN_NONE;
 }
 
+static PyObject *Session_set_code_check_every(SessionObject *self, PyObject *arg)
+{
+	unsigned long long ns = PyLong_AsUnsignedLongLong(arg);
+	if (ns == (unsigned long long)-1 && PyErr_Occurred())
+		return NULL;
+	ls_session_set_code_check_every(self->session, (uint64_t)ns);
+	Py_RETURN_NONE;
+}
+
 static PyMethodDef Session_methods[] = {
 	{"set_os_info", (PyCFunction)Session_set_os_info, METH_O,
 	 "set_os_info(enabled): whether samples read each thread's state, CPU time and name from /proc"},
+	{"set_code_check_every", (PyCFunction)Session_set_code_check_every, METH_O,
+	 "set_code_check_every(ns): prove code identity in a sample at least this often, 0 = in every sample "
+	 "(the recorder's setting; see ls_session_set_code_check_every)"},
 	{"from_image", (PyCFunction)Session_from_image, METH_O | METH_CLASS,
 	 "from_image(path) -> Session over a recorded memory image"},
 	{"sample", (PyCFunction)Session_sample, METH_NOARGS,
@@ -382,7 +395,7 @@ static int module_exec(PyObject *m)
 		{"ERR_NOT_STARTED", LS_ERR_NOT_STARTED}, {"ERR_TORN", LS_ERR_TORN}, {"ERR_BAD_IMAGE", LS_ERR_BAD_IMAGE}, {"ERR_IO", LS_ERR_IO},
 		{"LINETABLE_LNOTAB", LS_LINETABLE_LNOTAB}, {"LINETABLE_310", LS_LINETABLE_310},
 		{"LINETABLE_LOCATIONS", LS_LINETABLE_LOCATIONS}, {"LINE_NONE", LS_LINE_NONE},
-		{"MAX_DEPTH", LS_MAX_DEPTH},
+		{"MAX_DEPTH", LS_MAX_DEPTH}, {"RECORDER_CODE_CHECK_NS", (long)LS_RECORDER_CODE_CHECK_NS},
 		{"WEIGHT_SAMPLES", LS_WEIGHT_SAMPLES}, {"WEIGHT_WALL", LS_WEIGHT_WALL}, {"WEIGHT_CPU", LS_WEIGHT_CPU},
 	};
 	for (size_t i = 0; i < sizeof(constants) / sizeof(constants[0]); i++)

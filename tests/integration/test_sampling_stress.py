@@ -14,12 +14,14 @@ import os
 import subprocess
 import time
 
+import pytest
 from loopscope import _engine
 from support import require, supported_interpreters
 
 TARGET = os.path.join(os.path.dirname(__file__), "..", "targets", "churn.py")
 TARGET_FILE = os.path.abspath(TARGET)
 SAMPLES = 1500
+RECORDER_CODE_CHECK_NS = _engine.RECORDER_CODE_CHECK_NS  # how often the recorder proves code identity
 
 
 def names_of(session, frames, names):
@@ -74,12 +76,13 @@ CODE_REUSE = os.path.join(os.path.dirname(__file__), "..", "targets", "code_reus
 REUSE_SECONDS = 2.0
 
 
-def test_code_objects_made_where_freed_ones_were_are_never_misnamed(interpreter, tmp_path):
+@pytest.mark.parametrize("check_every_ns", [0, RECORDER_CODE_CHECK_NS], ids=["every sample", "as the recorder"])
+def test_code_objects_made_where_freed_ones_were_are_never_misnamed(interpreter, tmp_path, check_every_ns):
     """code_reuse.py makes generation after generation of `gen_K`, each code object where the
     last one was freed. The cache keeps code objects by address; a header it trusted without proof
-    (a stale entry, or on 3.12/3.13.0 an epoch read in the wrong order) would name gen_K+1's frame
-    gen_K. Every sample may show only a generation between the one published before it and the
-    one published after it."""
+    (a stale entry, on 3.12/3.13.0 an epoch read in the wrong order, or as the recorder samples a
+    young code object taken for a long-lived one) would name gen_K+1's frame gen_K. Every sample
+    may show only a generation between the one published before it and the one published after it."""
     import mmap
     import struct
 
@@ -97,6 +100,7 @@ def test_code_objects_made_where_freed_ones_were_are_never_misnamed(interpreter,
             time.sleep(0.01)
         session = _engine.Session(proc.pid)
         session.set_os_info(False)
+        session.set_code_check_every(check_every_ns)
         names = {}
         seen = set()
         deadline = time.monotonic() + REUSE_SECONDS
@@ -139,8 +143,6 @@ def test_a_code_object_renamed_in_place_is_named_anew(interpreter):
     version = subprocess.run([python, "-c", "import sys; print(sys.version_info[1])"], capture_output=True,
                              text=True, check=True).stdout.strip()
     if int(version) >= 12:
-        import pytest
-
         pytest.skip("3.12+ tell code objects apart by co_version, which an in-place rename keeps")
     proc = subprocess.Popen([python, RENAMED], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             universal_newlines=True)
@@ -167,6 +169,64 @@ def test_a_code_object_renamed_in_place_is_named_anew(interpreter):
             seen |= shown_names()
         assert "before_rename_0" not in seen, "a sample after the rename still shows the old name"
         assert "after__rename_1" in seen
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def test_a_recording_names_a_code_object_renamed_in_place_anew_within_its_check_interval(interpreter):
+    """As the recorder samples (set_code_check_every: RECORDER_CODE_CHECK_NS), a sample proves which
+    code object each frame names only when that long has passed since the last one that did; those
+    in between take code objects seen for over a second from the cache, unread. So a long-lived
+    code object renamed in place (renamed_in_place.py, as above) may show its old name for at most
+    that long: every sample that starts later shows the new one. Once a sample has found the change,
+    every sample proves identity for a minute (none takes a header unread, even once the renamed
+    object's new entry is over a second old)."""
+    python = dict(supported_interpreters())[interpreter]
+    require(python, "CPython %s is not installed" % interpreter)
+    version = subprocess.run([python, "-c", "import sys; print(sys.version_info[1])"], capture_output=True,
+                             text=True, check=True).stdout.strip()
+    if int(version) >= 12:
+        pytest.skip("3.12+ tell code objects apart by co_version, which an in-place rename keeps")
+    proc = subprocess.Popen([python, RENAMED], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            universal_newlines=True)
+    try:
+        assert proc.stdout.readline().startswith("ready")
+        session = _engine.Session(proc.pid)
+        session.set_os_info(False)
+        session.set_code_check_every(RECORDER_CODE_CHECK_NS)
+
+        def shown_names():
+            found = set()
+            for *_, frames in session.sample():
+                for function_id, _line in frames:
+                    found.add(session.function(function_id)[0])
+            return found
+
+        deadline = time.monotonic() + 10
+        while "before_rename_0" not in shown_names():
+            assert time.monotonic() < deadline, "the target's function never showed up"
+        time.sleep(1.2)  # the code object is now long-lived
+        for _ in range(100):
+            assert "before_rename_0" in shown_names()
+        assert session.stats()["code_age_hits"] > 0, "no sample took a long-lived code object unread"
+        proc.stdin.write("rename\n")
+        proc.stdin.flush()
+        assert proc.stdout.readline().strip() == "renamed"
+        renamed_at = time.monotonic()
+        shown = []
+        while not shown or shown[-1][0] < renamed_at + 0.2:
+            started = time.monotonic()
+            shown.append((started, shown_names()))
+        late = [names for started, names in shown if started > renamed_at + RECORDER_CODE_CHECK_NS / 1e9]
+        assert late, "no sample started after the check interval"
+        assert all("before_rename_0" not in names for names in late), "the old name outlived the check interval"
+        assert any("after__rename_1" in names for names in late)
+        unread = session.stats()["code_age_hits"]
+        time.sleep(1.2)  # the renamed code object's entry is long-lived again
+        for _ in range(100):
+            shown_names()
+        assert session.stats()["code_age_hits"] == unread, "a sample took a header unread after the rename showed"
     finally:
         proc.kill()
         proc.wait()
