@@ -117,11 +117,16 @@ def start_target(command, stdin=None, ready_timeout=30.0):
 
 
 def wait_rusage(proc, timeout_s=None):
-    """Wait for a Popen child; returns its (user + system) CPU seconds. With a timeout the child is
-    killed when it passes."""
+    """Wait for a Popen child; returns its (user + system) CPU seconds, or None when it was reaped
+    already (bench_overhead.py's paired runs met that at their very end, after every slice, a few
+    times: the figures are complete then, and only this count is lost). With a timeout the child
+    is killed when it passes."""
     deadline = None if timeout_s is None else time.monotonic() + timeout_s
     while True:
-        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+        try:
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+        except ChildProcessError:
+            return None
         if pid:
             proc.returncode = os.waitstatus_to_exitcode(status) if hasattr(os, "waitstatus_to_exitcode") else status
             return usage.ru_utime + usage.ru_stime

@@ -26,7 +26,7 @@ static void want_add(struct ls_walker *w, size_t slot, uint64_t addr, size_t len
 {
 	if (w->nspec_want == LS_SPEC_RANGES || w->spec_want_bytes + len > LS_SPEC_BYTES)
 		return;
-	w->spec_want[w->nspec_want++] = (struct ls_spec_range){addr, len, 0, 0, age, w->want_owner, w->want_kind};
+	w->spec_want[w->nspec_want++] = (struct ls_spec_range){addr, len, 0, 0, age, w->want_owner, w->want_kind, 0};
 	w->spec_want_index[slot] = (uint16_t)w->nspec_want;
 	w->spec_want_bytes += len;
 }
@@ -50,25 +50,29 @@ void ls_batch_want(struct ls_walker *w, uint64_t addr, size_t len)
 	}
 }
 
-void ls_batch_keep(struct ls_walker *w, const struct ls_spec_range *r)
+void ls_batch_keep(struct ls_spec_range *r)
 {
-	size_t slot = want_slot(w, r->addr);
-	if (w->spec_want_index[slot])
-		return; /* a walk read it too, or it is kept already */
-	uint64_t owner = w->want_owner;
-	int kind = w->want_kind;
-	w->want_owner = r->owner, w->want_kind = r->kind;
-	want_add(w, slot, r->addr, r->len, r->age);
-	w->want_owner = owner, w->want_kind = kind;
+	r->kept = 1;
 }
 
 /* The next sample's prediction: what this sample's walks read, and what was predicted for this
  * sample, read fine and not needed, for up to LS_SPEC_KEEP samples (a frame that comes and goes,
- * such as a short call at the top of a busy stack, is then read in the batch when it is back). */
+ * such as a short call at the top of a busy stack, is then read in the batch when it is back);
+ * then, as they were, the ranges this sample kept unread (ls_batch_keep: a lean sample's code
+ * headers and names, which age only in the samples that read them). Each after the walks' ranges,
+ * so that no code header is read before the frames that name it. */
 size_t ls_batch_next(struct ls_walker *w)
 {
 	for (size_t i = 0; i < w->nspec_pred; i++) {
 		const struct ls_spec_range *r = &w->spec_ranges[i];
+		if (r->kept) {
+			size_t slot = want_slot(w, r->addr);
+			if (!w->spec_want_index[slot]) {
+				w->want_owner = r->owner, w->want_kind = r->kind;
+				want_add(w, slot, r->addr, r->len, r->age);
+			}
+			continue;
+		}
 		if (!r->ok || r->age + 1 >= LS_SPEC_KEEP)
 			continue;
 		size_t slot = want_slot(w, r->addr);

@@ -182,12 +182,15 @@ const struct ls_code_entry *ls_code_cache_epoch_entry(struct ls_code_cache *cach
 }
 
 const struct ls_code_entry *ls_code_cache_aged_entry(struct ls_code_cache *cache, uint64_t addr, uint64_t now_ns,
-						     uint64_t min_age_ns)
+						     uint64_t min_age_ns, uint64_t within_ns)
 {
 	if (!cache->nslots || !addr)
 		return NULL;
 	const struct ls_code_entry *slot = find_slot(cache, addr);
-	return slot->addr == addr && now_ns >= slot->since_ns && now_ns - slot->since_ns >= min_age_ns ? slot : NULL;
+	return slot->addr == addr && now_ns >= slot->since_ns && now_ns - slot->since_ns >= min_age_ns &&
+			       now_ns >= slot->proven_ns && now_ns - slot->proven_ns < within_ns
+		       ? slot
+		       : NULL;
 }
 
 int ls_code_resolve(struct ls_code_cache *cache, const struct ls_code_context *ctx, uint64_t addr,
@@ -197,20 +200,23 @@ int ls_code_resolve(struct ls_code_cache *cache, const struct ls_code_context *c
 	if (slot->addr == addr) {
 		if (same_header(&slot->header, h)) {
 			cache->hits++;
-			slot->epoch = epoch;
+			if (epoch != LS_CODE_UNREAD) {
+				slot->epoch = epoch;
+				slot->proven_ns = now_ns;
+			}
 			*out = slot;
 			return 0;
 		}
 		cache->stale++;
-		slot->epoch = 0; /* never trusted again without a read, */
+		slot->epoch = 0;             /* never trusted again without a read, */
 		slot->since_ns = UINT64_MAX; /* nor for its age */
 		struct ls_code_entry fresh = {.addr = addr};
 		int rc = decode(ctx, h, &fresh);
 		if (rc)
 			return rc; /* the stale entry stays; it can never match a fresh header of another object */
 		ls_line_ranges_release(&slot->lines);
-		fresh.epoch = epoch;
-		fresh.since_ns = now_ns;
+		fresh.epoch = epoch == LS_CODE_UNREAD ? 0 : epoch;
+		fresh.since_ns = fresh.proven_ns = now_ns;
 		*slot = fresh;
 		*out = slot;
 		return 0;
@@ -226,8 +232,8 @@ int ls_code_resolve(struct ls_code_cache *cache, const struct ls_code_context *c
 		return rc;
 	}
 	slot = find_slot(cache, addr);
-	fresh.epoch = epoch;
-	fresh.since_ns = now_ns;
+	fresh.epoch = epoch == LS_CODE_UNREAD ? 0 : epoch;
+	fresh.since_ns = fresh.proven_ns = now_ns;
 	*slot = fresh;
 	cache->used++;
 	*out = slot;

@@ -7,7 +7,8 @@
  * filename, name, qualname and line-table pointers, first line, size) equals the fresh header, or
  * decodes the object again (strings, line table) and replaces the entry. A code object that was
  * freed and whose address was reused for another one therefore never yields the old name: its
- * validator differs, or - if every pointer is the same - it names the same live objects.
+ * validator differs, or - if every pointer is the same - it names the same live objects. (A lean
+ * sample may, until the next proving one, at most code_check_every_ns: code_check.c.)
  */
 #ifndef LS_CODE_H
 #define LS_CODE_H
@@ -22,6 +23,7 @@
 #include "target.h"
 
 #define LS_CODE_MAX_SIZE 512 /* sizeof(PyCodeObject) is about 200 bytes on every version */
+#define LS_CODE_UNREAD UINT32_MAX /* ls_code_resolve's epoch for a header taken from the cache unread */
 
 struct ls_code_header {
 	uint64_t type, filename, name, qualname, linetable;
@@ -45,7 +47,8 @@ uint64_t ls_code_header_shown_name(const struct ls_code_header *h);
 
 struct ls_code_entry {
 	uint64_t addr; /* 0 = empty slot */
-	uint64_t since_ns; /* monotonic time this object was first resolved here (a new one at addr starts again) */
+	uint64_t since_ns;  /* monotonic time this object was first resolved here (a new one at addr starts again) */
+	uint64_t proven_ns; /* ... and last proven the same (a header read and compared, or the code epoch) */
 	struct ls_code_header header;
 	uint32_t epoch; /* the target's code epoch when the header was last read, 0 = none (frames.c) */
 	uint32_t function_id;
@@ -74,17 +77,19 @@ void ls_code_cache_release(struct ls_code_cache *cache);
 int ls_code_header_parse(const struct ls_code_context *ctx, const uint8_t *raw, struct ls_code_header *out);
 
 /* The cache entry for the code object at addr with the freshly read header `h`; decodes and
- * inserts on a miss (stamped now_ns: since_ns), and stamps the entry with `epoch` (a code epoch
- * read before h was). *out is borrowed, valid until the next resolve. 0, LS_ERR_READ,
+ * inserts on a miss (since_ns = now_ns), and stamps the entry with `epoch` (a code epoch read
+ * before h was) and proven_ns = now_ns (a time no later than h's read); with LS_CODE_UNREAD (h was
+ * taken from the cache: no proof) it leaves both as they are. *out is borrowed, valid until the next resolve. 0, LS_ERR_READ,
  * LS_ERR_BAD_STRING, LS_ERR_BAD_LINETABLE, LS_ERR_NOMEM. */
 int ls_code_resolve(struct ls_code_cache *cache, const struct ls_code_context *ctx, uint64_t addr,
 		    const struct ls_code_header *h, uint32_t epoch, uint64_t now_ns, const struct ls_code_entry **out);
 
 /* The entry for addr if its header was read under this very code epoch (non-zero), else NULL. */
 const struct ls_code_entry *ls_code_cache_epoch_entry(struct ls_code_cache *cache, uint64_t addr, uint32_t epoch);
-/* The entry for addr if the object there was first resolved at least min_age_ns before now_ns and
- * has been the same object at every read since, else NULL (frames.c: a long-lived code object). */
+/* The entry for addr if the object there was first resolved at least min_age_ns before now_ns, has
+ * been the same object at every read since, and was last proven so less than within_ns before
+ * now_ns; else NULL (code_check.c: a long-lived code object a lean sample may take unread). */
 const struct ls_code_entry *ls_code_cache_aged_entry(struct ls_code_cache *cache, uint64_t addr, uint64_t now_ns,
-						     uint64_t min_age_ns);
+						     uint64_t min_age_ns, uint64_t within_ns);
 
 #endif

@@ -393,9 +393,10 @@ static int batch_held(struct ls_walker *w, uint64_t addr, void *dst, size_t len)
  * at that address is still the one whose header we read, and its header is taken from the cache.
  * This holds only for walks that took all their bytes from the batch (w->spec_serve).
  *
- * A lean sample (w->code_lean, a recording's samples between two that prove identity: walker.h)
- * takes a code object resolved over code_aged_ns ago, and the same at every read since, from the
- * cache unread (code_trusted 2); code_all_aged tells the next sample whether every one was. */
+ * A lean sample (w->code_lean, a recording's samples between two that prove identity: code_check.c)
+ * takes a code object resolved over code_aged_ns ago, the same at every read since and proven less
+ * than code_check_every_ns ago, from the cache unread (code_trusted 2); code_all_aged tells the
+ * next sample whether every one was long-lived. */
 static int read_code_headers(struct ls_walker *w, size_t n, size_t *ncodes)
 {
 	const struct ls_layout *l = &w->ctx.target->layout;
@@ -441,8 +442,12 @@ static int read_code_headers(struct ls_walker *w, size_t n, size_t *ncodes)
 			uint32_t epoch = of_batch ? w->code_epoch : 0;
 			const struct ls_code_entry *e = ls_code_cache_epoch_entry(&w->code_cache, w->code_addrs[i], epoch);
 			const struct ls_code_entry *aged =
-				now ? ls_code_cache_aged_entry(&w->code_cache, w->code_addrs[i], now, w->code_aged_ns) : NULL;
+				now ? ls_code_cache_aged_entry(&w->code_cache, w->code_addrs[i], now, w->code_aged_ns, UINT64_MAX)
+				    : NULL;
 			w->code_all_aged &= aged != NULL;
+			if (!e && aged && w->code_lean)
+				aged = ls_code_cache_aged_entry(&w->code_cache, w->code_addrs[i], now, w->code_aged_ns,
+								 w->code_check_every_ns);
 			w->code_trusted[i] = e ? 1 : w->code_lean && aged ? 2 : 0;
 			w->code_memo[i] = LS_CODE_MEMO;
 			if (w->code_trusted[i]) {
@@ -702,8 +707,10 @@ static int resolve(struct ls_walker *w, size_t n, int whole, struct ls_sample *s
 			entry = NULL;
 			/* a header read in this sample is stamped with the epoch read before it */
 			rc = ls_code_resolve(&w->code_cache, &w->ctx, raw->code, h,
-					     w->code_trusted[c] == 1 ? w->code_epoch : w->code_trusted[c] ? 0 : w->code_epoch_prev,
-					     ls_clock_ns(CLOCK_MONOTONIC), &entry);
+					     w->code_trusted[c] == 1   ? w->code_epoch
+					     : w->code_trusted[c] == 2 ? LS_CODE_UNREAD
+								       : w->code_epoch_prev,
+					     w->code_sample_ns, &entry);
 			if (rc)
 				return rc == LS_ERR_BAD_STRING || rc == LS_ERR_BAD_LINETABLE ? LS_ERR_TORN : rc;
 			entry_code = raw->code;

@@ -106,10 +106,11 @@ void ls_session_set_os_info(struct ls_session *session, int enabled);
  * stackbatch.c) whatever its stack does. */
 void ls_session_set_all_moving(struct ls_session *session, int enabled);
 /* How often samples prove which code object each frame names (default 0: every sample). With
- * ns > 0 a sample proves it when ns have passed since the last one that did, and the samples in
- * between take code objects they have seen for over a second from the cache without reading them;
- * a code object found replaced makes every sample prove it for a minute (walker.h
- * ls_code_check_plan). The recorder sets it: each proof costs a 3.11 target a few ranges. */
+ * ns > 0 a sample takes a code object from the cache without reading it when the cache has known
+ * it for over a second and last proved it less than ns ago, and reads any other; every ns a sample
+ * reads every code header its walks predict in its batch. A code object found replaced makes every
+ * sample prove identity for a minute (code_check.c). The recorder sets it: each proof costs a
+ * 3.11 target a few ranges. */
 void ls_session_set_code_check_every(struct ls_session *session, uint64_t ns);
 /* The recorder's (sampler.c): at 1 kHz it spares a 3.11 target most of its code-header and name
  * ranges; at 100 Hz most samples still prove identity (they are 5 to 15 ms apart). */

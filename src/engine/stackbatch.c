@@ -14,7 +14,8 @@
  * one more call reads what that state names, in the order pointers lead: the newest chunk up to
  * its top (or up to the current frame, pushed between the state's read and the cframe word's),
  * each older chunk as the chunk map says it follows, then the frames outside the chunks, code
- * headers and names the thread's last walk read (ls_spec_range.owner), then the code epoch. The
+ * headers and names the thread's last walk read (ls_spec_range.owner; a lean sample leaves the
+ * code headers and names out: code_check.c), then the code epoch. The
  * walk is served from that batch alone (own_serve): its bytes are never older than what points to
  * them. Nothing here is trusted: a chunk map entry or a prediction that no longer holds only means
  * the walk misses the batch there and reads afresh, as it would without it.
@@ -108,7 +109,7 @@ static int own_add(struct ls_walker *w, uint64_t addr, size_t len, uint64_t owne
 {
 	if (w->nown == LS_OWN_RANGES || len == 0 || len > LS_SPEC_BYTES - w->own_bytes_used)
 		return LS_ERR_NOMEM;
-	w->own_ranges[w->nown++] = (struct ls_spec_range){addr, len, w->own_bytes_used, 0, 0, owner, kind};
+	w->own_ranges[w->nown++] = (struct ls_spec_range){addr, len, w->own_bytes_used, 0, 0, owner, kind, 0};
 	w->own_bytes_used += len;
 	return 0;
 }
@@ -118,11 +119,11 @@ static int own_add(struct ls_walker *w, uint64_t addr, size_t len, uint64_t owne
 static void own_add_others(struct ls_walker *w, uint64_t owner)
 {
 	for (size_t i = 0; i < w->nspec_pred; i++) {
-		const struct ls_spec_range *r = &w->spec_ranges[i];
+		struct ls_spec_range *r = &w->spec_ranges[i];
 		if (r->owner != owner || (r->kind != LS_WANT_OTHER && r->kind != LS_WANT_CODE))
 			continue;
 		if (r->kind == LS_WANT_CODE && w->code_lean)
-			ls_batch_keep(w, r); /* for the next sample that proves code identity */
+			ls_batch_keep(r); /* for the next sample that proves code identity */
 		else
 			(void)own_add(w, r->addr, r->len, owner, r->kind);
 	}

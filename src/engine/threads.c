@@ -698,7 +698,7 @@ static int read_speculatively(struct ls_walker *w, size_t npred, struct interp_f
 		r->local = local;
 		r->ok = 0;
 		if (r->kind == LS_WANT_CODE && w->code_lean) {
-			ls_batch_keep(w, r); /* for the next sample that proves code identity */
+			ls_batch_keep(r); /* for the next sample that proves code identity */
 			continue;
 		}
 		if (r->kind != LS_WANT_CFRAME && (r->owner ? ls_motion_moving(w, r->owner) : w->own_share))
@@ -758,26 +758,6 @@ static int read_speculatively(struct ls_walker *w, size_t npred, struct interp_f
 	if (tail && status[k - 1] == 0)
 		w->code_epoch = epoch;
 	return 1;
-}
-
-/* A lean sample trusts long-lived code objects unread (see walker.h code_check_every_ns), and
- * reads no code header or name it predicted (ls_batch_keep holds them for the next proving one). A
- * code object freed and another made at its address between two proving samples is misnamed until
- * the second, at most code_check_every_ns: only an object that lived code_aged_ns, so not the code
- * a program keeps making and dropping, and once such a replacement shows, every sample proves
- * identity for LS_CODE_STRICT_NS. */
-void ls_code_check_plan(struct ls_walker *w, uint64_t now)
-{
-	if (w->code_cache.stale != w->code_stale_seen) {
-		w->code_stale_seen = w->code_cache.stale;
-		w->code_strict_until_ns = now + LS_CODE_STRICT_NS;
-	}
-	int prove = !w->code_check_every_ns || !w->code_all_aged || now < w->code_strict_until_ns ||
-		    now - w->code_checked_ns >= w->code_check_every_ns;
-	w->code_lean = !prove;
-	if (prove)
-		w->code_checked_ns = now;
-	w->code_all_aged = 1; /* until this sample resolves a young one (frames.c) */
 }
 
 int ls_threads_walk(struct ls_walker *w, struct ls_sample *sample)

@@ -64,6 +64,7 @@ struct ls_spec_range {
 	int age;        /* samples since a walk last read it */
 	uint64_t owner; /* the thread state whose walk read it (0: none) */
 	int kind;       /* LS_WANT_* */
+	int kept;       /* not read in this sample (a lean one's code range): predicted again as it is */
 };
 
 /* What a range a walk read was (ls_spec_range.kind): a thread whose stack moves reads its stack
@@ -124,10 +125,10 @@ struct ls_walker {
 	 * the previous sample's (read before any code header of this sample) */
 	uint32_t code_epoch, code_epoch_prev;
 	uint64_t code_epoch_hits;   /* code headers trusted by their epoch instead of read */
-	/* proving code identity every few samples (frames.c read_code_headers): 0 = every sample;
-	 * else a sample at least code_check_every_ns after the last proving one proves it, and those
-	 * between (code_lean) take long-lived code objects from the cache unread, unless the last
-	 * sample resolved a young one or a stale entry was found within LS_CODE_STRICT_NS */
+	/* proving code identity every few samples (code_check.c): 0 = every sample; else a sample at
+	 * least code_check_every_ns after the last proving one proves it, and those between
+	 * (code_lean) take long-lived code objects proven less than that ago from the cache unread,
+	 * unless the last sample met a young one or a stale entry was found within LS_CODE_STRICT_NS */
 	uint64_t code_check_every_ns;
 	uint64_t code_aged_ns;      /* how long ago a long-lived one was first resolved: LS_CODE_AGED_NS */
 	uint64_t code_checked_ns;   /* when the last proving sample began */
@@ -136,6 +137,7 @@ struct ls_walker {
 	int code_lean;              /* this sample trusts long-lived code objects unread */
 	int code_all_aged;          /* every code object the last sample resolved was long-lived */
 	uint64_t code_age_hits;     /* code headers trusted for their age instead of read */
+	uint64_t code_sample_ns;    /* when this sample began: what a header read in it proves dates from */
 	/* the tags ls_batch_want gives a range: the thread being walked and what it reads */
 	uint64_t want_owner;
 	int want_kind;
@@ -226,7 +228,7 @@ struct ls_walker {
 int ls_walker_init(struct ls_walker *w);
 void ls_walker_release(struct ls_walker *w);
 
-/* At a sample's start (threads.c): whether it proves the identity of every code object on its
+/* At a sample's start (code_check.c): whether it proves the identity of every code object on its
  * stacks or is lean (w->code_lean), from the time now and what the samples before found. */
 void ls_code_check_plan(struct ls_walker *w, uint64_t now);
 
@@ -274,8 +276,8 @@ const uint8_t *ls_batch_find(struct ls_walker *w, uint64_t addr, size_t len, siz
  * walk's attempt did not start served. */
 const uint8_t *ls_batch_held(struct ls_walker *w, uint64_t addr, size_t len);
 /* Keep a predicted range that this sample does not read (a code header or name a lean sample
- * trusts) in the next sample's prediction, as it is. */
-void ls_batch_keep(struct ls_walker *w, const struct ls_spec_range *r);
+ * trusts) in the next sample's prediction as it is, after what the walks read (ls_batch_next). */
+void ls_batch_keep(struct ls_spec_range *r);
 
 /* One read of n ranges (spans.c): the first `head` are read first and the last `tail` last, each
  * alone; the others are read in between, those lying close together as one span, each span where

@@ -1,11 +1,14 @@
-/* test_code_check.c - proving code identity every few samples (walker.h code_check_every_ns), on a
- * fake process (fake_process.h) holding one thread's stack, its code object and that object's
- * strings: a lean walk takes a long-lived code object from the cache without reading its header or
- * name, but reads a young one; the next proving walk finds a code object made in its place; when a
- * sample proves identity (ls_code_check_plan: its interval passed, the last sample met a young code
- * object, or a stale entry was found in the last LS_CODE_STRICT_NS); and a lean sample's own batch
- * leaves the predicted headers and names out and keeps them for the next proving one.
+/* test_code_check.c - proving code identity every few samples (src/engine/code_check.c), on a
+ * fake process (fake_process.h) holding one thread's stack, its code objects and their strings: a
+ * lean walk takes a long-lived code object from the cache without reading its header or name, but
+ * reads a young one, and one whose last proof is older than the interval; the next proving walk
+ * finds a code object made in its place; when a sample proves identity (ls_code_check_plan: its
+ * interval passed, the last sample met a young code object, or a stale entry was found in the last
+ * LS_CODE_STRICT_NS); and a lean sample's own batch leaves the predicted headers and names out and
+ * keeps them, after the walks' ranges, for the next.
  */
+#define _GNU_SOURCE /* clock_gettime */
+#include "clock.h"
 #include "fake_process.h"
 #include "pyobj.h"
 #include "testing.h"
@@ -32,33 +35,32 @@ static void put_str(uint64_t addr, const char *text)
 	memcpy(mem + (addr - MEM_BASE) + l->str_ascii_size, text, n + 1);
 }
 
-/* The code object at CODE: shown name `name` (a str), file FILENAME, an empty line table. */
-static void put_code(uint64_t name)
+/* The code object at code: shown name `name` (a str), file FILENAME, an empty line table. */
+static void put_code(uint64_t code, uint64_t name)
 {
 	const struct ls_layout *l = &target.layout;
-	put_u64(CODE + (uint64_t)l->co_filename, FILENAME);
-	put_u64(CODE + (uint64_t)l->co_name, name);
-	put_u64(CODE + (uint64_t)l->co_qualname, name);
-	put_u64(CODE + (uint64_t)l->co_linetable, LINETABLE);
-	put_u64(CODE + (uint64_t)l->co_ob_size, 16);
-	put_u64(CODE + (uint64_t)l->co_firstlineno, 1);
+	put_u64(code + (uint64_t)l->co_filename, FILENAME);
+	put_u64(code + (uint64_t)l->co_name, name);
+	put_u64(code + (uint64_t)l->co_qualname, name);
+	put_u64(code + (uint64_t)l->co_linetable, LINETABLE);
+	put_u64(code + (uint64_t)l->co_ob_size, 16);
+	put_u64(code + (uint64_t)l->co_firstlineno, 1);
 	put_str(FILENAME, "app.py");
 	put_u64(LINETABLE + (uint64_t)l->bytes_size, 0);
 }
 
-/* One thread's stack in CHUNK: a frame of CODE on the C-stack entry frame the chain ends at. */
-static uint64_t put_stack(void)
+/* One thread's stack in CHUNK: a frame of `code` on the C-stack entry frame the chain ends at. */
+static void put_stack(uint64_t code)
 {
 	const struct ls_layout *l = &target.layout;
 	const uint64_t entry = CHUNK + (uint64_t)l->chunk_data, inner = entry + 0x200;
 	put_u64(CHUNK + (uint64_t)l->chunk_size, 16384);
 	put_u64(inner + (uint64_t)l->fr_back, entry);
-	put_u64(inner + (uint64_t)l->fr_code, CODE);
-	put_u64(inner + (uint64_t)l->fr_lasti, CODE + (uint64_t)l->co_code_adaptive + 4);
-	put_u64(entry + (uint64_t)l->fr_code, CODE);
-	put_u64(entry + (uint64_t)l->fr_lasti, CODE + (uint64_t)l->co_code_adaptive);
+	put_u64(inner + (uint64_t)l->fr_code, code);
+	put_u64(inner + (uint64_t)l->fr_lasti, code + (uint64_t)l->co_code_adaptive + 4);
+	put_u64(entry + (uint64_t)l->fr_code, code);
+	put_u64(entry + (uint64_t)l->fr_lasti, code + (uint64_t)l->co_code_adaptive);
 	mem[entry - MEM_BASE + (uint64_t)l->fr_owner] = (uint8_t)l->owner_skip_min;
-	return inner;
 }
 
 #define CHECK_STR(a, b) CHECK(strcmp((a), (b)) == 0)
@@ -79,6 +81,7 @@ static const char *walk(struct ls_walker *w, int lean, uint64_t name, size_t *he
 	const struct ls_layout *l = &target.layout;
 	w->code_lean = lean;
 	w->nmemo = 0; /* a new sample: no header another thread of it read (ls_threads_walk) */
+	w->code_sample_ns = ls_clock_ns(CLOCK_MONOTONIC); /* as ls_code_check_plan sets it */
 	size_t from = nlog;
 	struct ls_stack_start start = {0};
 	start.top_frame = CHUNK + (uint64_t)l->chunk_data + 0x200;
@@ -111,9 +114,9 @@ static void code_walker(struct ls_walker *w, struct ls_strtab *strings, struct l
 	w->ctx.strings = strings;
 	w->ctx.functions = functions;
 	w->code_check_every_ns = EVERY_NS;
-	put_code(NAME_ALPHA);
+	put_code(CODE, NAME_ALPHA);
 	put_str(NAME_ALPHA, "alpha");
-	put_stack();
+	put_stack(CODE);
 }
 
 /* A lean walk takes a long-lived code object from the cache: no header, no name read. A young one
@@ -127,6 +130,7 @@ static void test_code_check__a_lean_walk_reads_only_young_code_objects(void)
 	size_t headers, names;
 	CHECK_STR(walk(&w, 0, NAME_ALPHA, &headers, &names), "alpha");
 	CHECK(headers == 1 && names == 2); /* the name's probe, then its text for the new entry */
+	w.code_all_aged = 1; /* as ls_code_check_plan leaves it at a sample's start */
 	CHECK_STR(walk(&w, 1, NAME_ALPHA, &headers, &names), "alpha"); /* young: read */
 	CHECK(headers == 1 && names == 1);
 	CHECK_EQ_INT(w.code_all_aged, 0);
@@ -157,7 +161,7 @@ static void test_code_check__a_proving_walk_finds_a_code_object_made_in_its_plac
 	CHECK_STR(walk(&w, 0, NAME_ALPHA, &headers, &names), "alpha");
 	w.code_aged_ns = 0;
 	put_str(NAME_BRAVO, "bravo");
-	put_code(NAME_BRAVO);
+	put_code(CODE, NAME_BRAVO);
 	CHECK_STR(walk(&w, 1, NAME_BRAVO, &headers, &names), "alpha");
 	CHECK(headers == 0 && names == 0);
 	CHECK_STR(walk(&w, 0, NAME_BRAVO, &headers, &names), "bravo");
@@ -166,6 +170,36 @@ static void test_code_check__a_proving_walk_finds_a_code_object_made_in_its_plac
 	w.code_aged_ns = 1000 * MS;
 	CHECK_STR(walk(&w, 1, NAME_BRAVO, &headers, &names), "bravo");
 	CHECK(headers == 1 && names == 1); /* the new object is young: read */
+	ls_walker_release(&w);
+	ls_strtab_release(&strings);
+	ls_functab_release(&functions);
+}
+
+/* A code object that was off the stacks for a while (a function the program calls now and then)
+ * has no recent proof: a lean walk reads it, which proves it again for the next interval. So no
+ * walk takes unread an object replaced longer than the interval ago. */
+static void test_code_check__a_lean_walk_reads_what_was_proven_too_long_ago(void)
+{
+	struct ls_walker w;
+	struct ls_strtab strings;
+	struct ls_functab functions;
+	code_walker(&w, &strings, &functions);
+	size_t headers, names;
+	CHECK_STR(walk(&w, 0, NAME_ALPHA, &headers, &names), "alpha");
+	w.code_aged_ns = 0;
+	w.code_check_every_ns = 1; /* every proof is already too old */
+	CHECK_STR(walk(&w, 1, NAME_ALPHA, &headers, &names), "alpha");
+	CHECK(headers == 1 && names == 1);
+	CHECK_EQ_INT(w.code_age_hits, 0);
+	w.code_check_every_ns = 3600000 * MS; /* that read proved it: taken unread now */
+	CHECK_STR(walk(&w, 1, NAME_ALPHA, &headers, &names), "alpha");
+	CHECK(headers == 0 && names == 0);
+	CHECK_EQ_INT(w.code_age_hits, 1);
+	put_str(NAME_BRAVO, "bravo"); /* replaced; its last proof grows old */
+	put_code(CODE, NAME_BRAVO);
+	w.code_check_every_ns = 1;
+	CHECK_STR(walk(&w, 1, NAME_BRAVO, &headers, &names), "bravo");
+	CHECK_EQ_INT(w.code_cache.stale, 1);
 	ls_walker_release(&w);
 	ls_strtab_release(&strings);
 	ls_functab_release(&functions);
@@ -225,14 +259,13 @@ static void test_code_check__a_lean_own_batch_keeps_code_ranges_for_later(void)
 	ls_chunk_map_note(&w, CHUNK, 0, 16384);
 	put_u64(TS + (uint64_t)l->ts_datastack_chunk, CHUNK);
 	put_u64(TS + (uint64_t)l->ts_datastack_chunk + 8, CHUNK + 600);
-	w.spec_ranges[w.nspec_pred++] = (struct ls_spec_range){CODE, (size_t)l->co_size, 0, 0, 2, TS, LS_WANT_CODE};
-	w.spec_ranges[w.nspec_pred++] = (struct ls_spec_range){name, 64, 0, 0, 2, TS, LS_WANT_CODE};
-	w.spec_ranges[w.nspec_pred++] = (struct ls_spec_range){other, 64, 0, 0, 0, TS, LS_WANT_OTHER};
 	for (int lean = 1; lean >= 0; lean--) {
+		w.nspec_pred = 0;
+		w.spec_ranges[w.nspec_pred++] = (struct ls_spec_range){CODE, (size_t)l->co_size, 0, 0, 2, TS, LS_WANT_CODE, 0};
+		w.spec_ranges[w.nspec_pred++] = (struct ls_spec_range){name, 64, 0, 0, 2, TS, LS_WANT_CODE, 0};
+		w.spec_ranges[w.nspec_pred++] = (struct ls_spec_range){other, 64, 0, 0, 0, TS, LS_WANT_OTHER, 0};
 		w.code_lean = lean;
 		w.nown = w.own_bytes_used = 0;
-		w.nspec_want = w.spec_want_bytes = 0;
-		memset(w.spec_want_index, 0, sizeof(w.spec_want_index));
 		size_t from = nlog;
 		uint64_t tstate = TS;
 		uint8_t *ts = mem + (TS - MEM_BASE);
@@ -244,12 +277,14 @@ static void test_code_check__a_lean_own_batch_keeps_code_ranges_for_later(void)
 		CHECK_EQ_INT(reads_of(other, from), 1);
 		CHECK_EQ_INT(reads_of(CODE, from), lean ? 0 : 1);
 		CHECK_EQ_INT(reads_of(name, from), lean ? 0 : 1);
-		size_t kept = 0;
-		for (size_t i = 0; i < w.nspec_want; i++) {
-			const struct ls_spec_range *r = &w.spec_want[i];
+		ls_batch_want(&w, other, 64); /* a walk read it */
+		size_t npred = ls_batch_next(&w), kept = 0;
+		for (size_t i = 0; i < npred; i++) {
+			const struct ls_spec_range *r = &w.spec_ranges[i];
 			kept += (r->addr == CODE || r->addr == name) && r->kind == LS_WANT_CODE && r->owner == TS &&
-				r->age == 2;
+				r->age == 2 && i > 0;
 		}
+		CHECK(npred > 0 && w.spec_ranges[0].addr == other); /* the walks' ranges first */
 		CHECK_EQ_INT(kept, lean ? 2 : 0); /* read when proving: a walk that needs them wants them again */
 	}
 	ls_walker_release(&w);
@@ -259,6 +294,7 @@ int main(void)
 {
 	RUN_TEST(test_code_check__a_lean_walk_reads_only_young_code_objects);
 	RUN_TEST(test_code_check__a_proving_walk_finds_a_code_object_made_in_its_place);
+	RUN_TEST(test_code_check__a_lean_walk_reads_what_was_proven_too_long_ago);
 	RUN_TEST(test_code_check__when_a_sample_proves_identity);
 	RUN_TEST(test_code_check__a_lean_own_batch_keeps_code_ranges_for_later);
 	free(mem);

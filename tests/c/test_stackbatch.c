@@ -37,7 +37,7 @@ static uint8_t *put_tstate(uint64_t ts, uint64_t chunk, uint64_t used)
 /* What the thread's last walk read beyond its chunks, as this sample predicts it. */
 static void predict(struct ls_walker *w, uint64_t addr, size_t len, uint64_t owner, int kind)
 {
-	w->spec_ranges[w->nspec_pred++] = (struct ls_spec_range){addr, len, 0, 0, 0, owner, kind};
+	w->spec_ranges[w->nspec_pred++] = (struct ls_spec_range){addr, len, 0, 0, 0, owner, kind, 0};
 }
 
 #define TS_A (MEM_BASE + 0x1000)

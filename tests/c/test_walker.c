@@ -86,8 +86,8 @@ static void test_walker__batch_find_length_is_its_ranges(void)
 	fake_walker(&w);
 	uint64_t other = MEM_BASE + 0x100000, chunk = other + 8;
 	w.spec_bytes = calloc(1, LS_SPEC_BYTES);
-	w.spec_ranges[0] = (struct ls_spec_range){chunk, 128, LS_SPEC_BYTES - 128, 1, 0, 0, LS_WANT_OTHER};
-	w.spec_ranges[1] = (struct ls_spec_range){other, 16384, 0, 1, 0, 0, LS_WANT_OTHER};
+	w.spec_ranges[0] = (struct ls_spec_range){chunk, 128, LS_SPEC_BYTES - 128, 1, 0, 0, LS_WANT_OTHER, 0};
+	w.spec_ranges[1] = (struct ls_spec_range){other, 16384, 0, 1, 0, 0, LS_WANT_OTHER, 0};
 	w.nspec_ranges = 2;
 	w.spec_serve = 1;
 	for (size_t cursor = 0; cursor < 2; cursor++) {

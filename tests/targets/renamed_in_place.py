@@ -5,18 +5,34 @@
 # is made where a freed one was with its strings where the old ones were. A reader that identified
 # code objects by their fields' addresses alone would keep the old name. Prints "ready PID" first.
 # CPython 3.8 to 3.11 only: 3.12+ number every code object (co_version), which this rename keeps.
+# With the argument "bursts" the thread runs the function only in short bursts (about 0.1 ms every
+# 10 ms), so that it is seldom on the stack when a sample looks.
 import ctypes
 import os
 import sys
 import threading
+import time
 
 SOURCE = "def before_rename_0(stop):\n    x = 0\n    while not stop[0]:\n        x += 1\n    return x\n"
+BURST_SOURCE = "def before_rename_0(n):\n    x = 0\n    for i in range(n):\n        x += 1\n    return x\n"
+
+
+def bursts(function):
+    while True:
+        function(2000)
+        time.sleep(0.01)
+
 
 namespace = {}
-exec(compile(SOURCE, __file__, "exec"), namespace)
-function = namespace["before_rename_0"]
-stop = [False]
-threading.Thread(target=function, args=(stop,), daemon=True).start()
+if sys.argv[1:] == ["bursts"]:
+    exec(compile(BURST_SOURCE, __file__, "exec"), namespace)
+    function = namespace["before_rename_0"]
+    threading.Thread(target=bursts, args=(function,), daemon=True).start()
+else:
+    exec(compile(SOURCE, __file__, "exec"), namespace)
+    function = namespace["before_rename_0"]
+    stop = [False]
+    threading.Thread(target=function, args=(stop,), daemon=True).start()
 sys.stdout.write("ready %d\n" % os.getpid())
 sys.stdout.flush()
 sys.stdin.readline()
