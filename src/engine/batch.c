@@ -59,8 +59,8 @@ void ls_batch_keep(struct ls_spec_range *r)
  * sample, read fine and not needed, for up to LS_SPEC_KEEP samples (a frame that comes and goes,
  * such as a short call at the top of a busy stack, is then read in the batch when it is back);
  * then, as they were, the ranges this sample kept unread (ls_batch_keep: a lean sample's code
- * headers and names, which age only in the samples that read them). Each after the walks' ranges,
- * so that no code header is read before the frames that name it. */
+ * headers and names, which age only in the samples that read them), after every range a walk of
+ * this sample read. */
 size_t ls_batch_next(struct ls_walker *w)
 {
 	for (size_t i = 0; i < w->nspec_pred; i++) {

@@ -7,8 +7,9 @@
  * filename, name, qualname and line-table pointers, first line, size) equals the fresh header, or
  * decodes the object again (strings, line table) and replaces the entry. A code object that was
  * freed and whose address was reused for another one therefore never yields the old name: its
- * validator differs, or - if every pointer is the same - it names the same live objects. (A lean
- * sample may, until the next proving one, at most code_check_every_ns: code_check.c.)
+ * validator differs, or - if every pointer is the same - it names the same live objects. (A
+ * recording takes a long-lived object unread for up to code_check_every_ns after its last proof,
+ * and may misname it that long after a replacement: code_check.c.)
  */
 #ifndef LS_CODE_H
 #define LS_CODE_H

@@ -13,8 +13,8 @@
  * So a code object freed and replaced by another at its address is misnamed for at most the
  * interval after the replacement, and only if it had lived code_aged_ns (not the code a program
  * keeps making and dropping), unless by the next read another object as like the first as its
- * header and name's text is back at the address. The first stale entry a read finds makes every
- * sample prove identity for LS_CODE_STRICT_NS.
+ * header and name's text is back at the address. Each stale entry a read finds makes every sample
+ * prove identity for the next LS_CODE_STRICT_NS.
  */
 #include "walker.h"
 

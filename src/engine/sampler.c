@@ -137,6 +137,7 @@ void ls_sampler_free(struct ls_sampler *s)
 	if (!s)
 		return;
 	ls_sampler_stop(s);
+	ls_session_set_code_check_every(s->session, 0); /* the session's own samples prove every time again */
 	ls_window_free(s->current);
 	for (size_t i = 0; i < s->ring_len; i++)
 		ls_window_free(s->ring[(s->ring_head + i) % s->ring_cap]);

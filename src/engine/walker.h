@@ -135,7 +135,7 @@ struct ls_walker {
 	uint64_t code_strict_until_ns;
 	uint64_t code_stale_seen;   /* code_cache.stale when the last sample began */
 	int code_lean;              /* this sample trusts long-lived code objects unread */
-	int code_all_aged;          /* every code object the last sample resolved was long-lived */
+	int code_all_aged;          /* every code object the last sample met was long-lived */
 	uint64_t code_age_hits;     /* code headers trusted for their age instead of read */
 	uint64_t code_sample_ns;    /* when this sample began: what a header read in it proves dates from */
 	/* the tags ls_batch_want gives a range: the thread being walked and what it reads */
@@ -293,7 +293,7 @@ int ls_walker_readv_spans(struct ls_walker *w, const struct ls_remote_iov *iov, 
  * batch (its thread state and cframe word, of one moment) and the rest, read after it in one more
  * call, from this batch: its chunks as that thread state names them (the newest up to its top,
  * then each one's previous as walks found it), then what its last walk read beyond them (frames
- * outside the chunks, code headers, names), then the code epoch. A first batch that predicts a
+ * outside the chunks, code headers, names: a lean sample leaves these two out), then the code epoch. A first batch that predicts a
  * moving stack's chunks from the sample before reads chunks that are gone or beside the point,
  * and the walk then reads the rest one call at a time; each range costs the target a take of its
  * memory-map lock, which a target that maps and unmaps chunks holds often.

@@ -22,6 +22,7 @@
 #define TS (MEM_BASE + 0x1000)
 #define EVERY_NS 8000000ull
 #define MS 1000000ull
+#define HOUR_NS (3600000 * MS) /* an interval no slow run of these tests outlasts */
 
 /* A compact ASCII str holding text at addr. */
 static void put_str(uint64_t addr, const char *text)
@@ -106,17 +107,28 @@ static const char *walk(struct ls_walker *w, int lean, uint64_t name, size_t *he
 	return shown;
 }
 
-static void code_walker(struct ls_walker *w, struct ls_strtab *strings, struct ls_functab *functions)
+static struct ls_strtab strings;
+static struct ls_functab functions;
+
+/* A walker on a fresh fake process holding a thread's stack of CODE ("alpha"), with its own tables. */
+static void code_walker(struct ls_walker *w)
 {
 	fake_walker(w);
-	CHECK_EQ_INT(ls_strtab_init(strings), 0);
-	CHECK_EQ_INT(ls_functab_init(functions), 0);
-	w->ctx.strings = strings;
-	w->ctx.functions = functions;
-	w->code_check_every_ns = EVERY_NS;
+	CHECK_EQ_INT(ls_strtab_init(&strings), 0);
+	CHECK_EQ_INT(ls_functab_init(&functions), 0);
+	w->ctx.strings = &strings;
+	w->ctx.functions = &functions;
+	w->code_check_every_ns = HOUR_NS;
 	put_code(CODE, NAME_ALPHA);
 	put_str(NAME_ALPHA, "alpha");
 	put_stack(CODE);
+}
+
+static void release_code_walker(struct ls_walker *w)
+{
+	ls_walker_release(w);
+	ls_strtab_release(&strings);
+	ls_functab_release(&functions);
 }
 
 /* A lean walk takes a long-lived code object from the cache: no header, no name read. A young one
@@ -124,9 +136,7 @@ static void code_walker(struct ls_walker *w, struct ls_strtab *strings, struct l
 static void test_code_check__a_lean_walk_reads_only_young_code_objects(void)
 {
 	struct ls_walker w;
-	struct ls_strtab strings;
-	struct ls_functab functions;
-	code_walker(&w, &strings, &functions);
+	code_walker(&w);
 	size_t headers, names;
 	CHECK_STR(walk(&w, 0, NAME_ALPHA, &headers, &names), "alpha");
 	CHECK(headers == 1 && names == 2); /* the name's probe, then its text for the new entry */
@@ -143,9 +153,7 @@ static void test_code_check__a_lean_walk_reads_only_young_code_objects(void)
 	CHECK_EQ_INT(w.code_all_aged, 1);
 	CHECK_STR(walk(&w, 0, NAME_ALPHA, &headers, &names), "alpha"); /* proving: read again */
 	CHECK(headers == 1 && names == 1);
-	ls_walker_release(&w);
-	ls_strtab_release(&strings);
-	ls_functab_release(&functions);
+	release_code_walker(&w);
 }
 
 /* A code object made where a long-lived one was (another name): lean walks do not see it (the
@@ -154,9 +162,7 @@ static void test_code_check__a_lean_walk_reads_only_young_code_objects(void)
 static void test_code_check__a_proving_walk_finds_a_code_object_made_in_its_place(void)
 {
 	struct ls_walker w;
-	struct ls_strtab strings;
-	struct ls_functab functions;
-	code_walker(&w, &strings, &functions);
+	code_walker(&w);
 	size_t headers, names;
 	CHECK_STR(walk(&w, 0, NAME_ALPHA, &headers, &names), "alpha");
 	w.code_aged_ns = 0;
@@ -170,9 +176,7 @@ static void test_code_check__a_proving_walk_finds_a_code_object_made_in_its_plac
 	w.code_aged_ns = 1000 * MS;
 	CHECK_STR(walk(&w, 1, NAME_BRAVO, &headers, &names), "bravo");
 	CHECK(headers == 1 && names == 1); /* the new object is young: read */
-	ls_walker_release(&w);
-	ls_strtab_release(&strings);
-	ls_functab_release(&functions);
+	release_code_walker(&w);
 }
 
 /* A code object that was off the stacks for a while (a function the program calls now and then)
@@ -181,9 +185,7 @@ static void test_code_check__a_proving_walk_finds_a_code_object_made_in_its_plac
 static void test_code_check__a_lean_walk_reads_what_was_proven_too_long_ago(void)
 {
 	struct ls_walker w;
-	struct ls_strtab strings;
-	struct ls_functab functions;
-	code_walker(&w, &strings, &functions);
+	code_walker(&w);
 	size_t headers, names;
 	CHECK_STR(walk(&w, 0, NAME_ALPHA, &headers, &names), "alpha");
 	w.code_aged_ns = 0;
@@ -191,7 +193,7 @@ static void test_code_check__a_lean_walk_reads_what_was_proven_too_long_ago(void
 	CHECK_STR(walk(&w, 1, NAME_ALPHA, &headers, &names), "alpha");
 	CHECK(headers == 1 && names == 1);
 	CHECK_EQ_INT(w.code_age_hits, 0);
-	w.code_check_every_ns = 3600000 * MS; /* that read proved it: taken unread now */
+	w.code_check_every_ns = HOUR_NS; /* that read proved it: taken unread now */
 	CHECK_STR(walk(&w, 1, NAME_ALPHA, &headers, &names), "alpha");
 	CHECK(headers == 0 && names == 0);
 	CHECK_EQ_INT(w.code_age_hits, 1);
@@ -200,9 +202,7 @@ static void test_code_check__a_lean_walk_reads_what_was_proven_too_long_ago(void
 	w.code_check_every_ns = 1;
 	CHECK_STR(walk(&w, 1, NAME_BRAVO, &headers, &names), "bravo");
 	CHECK_EQ_INT(w.code_cache.stale, 1);
-	ls_walker_release(&w);
-	ls_strtab_release(&strings);
-	ls_functab_release(&functions);
+	release_code_walker(&w);
 }
 
 /* When a sample proves identity: never lean without an interval; with one, once it has passed since

@@ -132,33 +132,67 @@ def test_code_objects_made_where_freed_ones_were_are_never_misnamed(interpreter,
 RENAMED = os.path.join(os.path.dirname(__file__), "..", "targets", "renamed_in_place.py")
 
 
-def test_a_code_object_renamed_in_place_is_named_anew(interpreter):
-    """Deterministic companion of the test above for CPython <= 3.11, whose code objects carry
-    nothing unique: renamed_in_place.py rewrites the text of its running function's name in place,
-    so every field of the code object keeps its address. The next samples must show the new name."""
+def names_shown(session, names):
+    """The function names one sample shows, over every thread (names caches them by function id)."""
+    found = set()
+    for *_, frames in session.sample():
+        found.update(names_of(session, frames, names))
+    return found
+
+
+def wait_for_name(shown_names, name):
+    deadline = time.monotonic() + 10
+    while name not in shown_names():
+        assert time.monotonic() < deadline, "the target's function never showed up"
+
+
+def recording_session(proc):
+    """A Session on renamed_in_place.py once it is ready, sampling as the recorder does, and a
+    function that takes a sample and returns the names it shows."""
+    assert proc.stdout.readline().startswith("ready")
+    session = _engine.Session(proc.pid)
+    session.set_os_info(False)
+    session.set_code_check_every(RECORDER_CODE_CHECK_NS)
+    names = {}
+    return session, lambda: names_shown(session, names)
+
+
+def rename_now(proc):
+    """Have renamed_in_place.py rename its function; returns the time it said it had."""
+    proc.stdin.write("rename\n")
+    proc.stdin.flush()
+    assert proc.stdout.readline().strip() == "renamed"
+    return time.monotonic()
+
+
+def start_renamed_in_place(interpreter, *args):
+    """renamed_in_place.py on the interpreter (skipped where it cannot run: 3.12+)."""
     python = dict(supported_interpreters())[interpreter]
     require(python, "CPython %s is not installed" % interpreter)
     version = subprocess.run([python, "-c", "import sys; print(sys.version_info[1])"], capture_output=True,
                              text=True, check=True).stdout.strip()
     if int(version) >= 12:
         pytest.skip("3.12+ tell code objects apart by co_version, which an in-place rename keeps")
-    proc = subprocess.Popen([python, RENAMED], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+    return subprocess.Popen([python, RENAMED, *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             universal_newlines=True)
+
+
+def test_a_code_object_renamed_in_place_is_named_anew(interpreter):
+    """Deterministic companion of the test above for CPython <= 3.11, whose code objects carry
+    nothing unique: renamed_in_place.py rewrites the text of its running function's name in place,
+    so every field of the code object keeps its address. The next samples must show the new name."""
+    proc = start_renamed_in_place(interpreter)
     try:
         assert proc.stdout.readline().startswith("ready")
         session = _engine.Session(proc.pid)
         session.set_os_info(False)
 
-        def shown_names():
-            found = set()
-            for *_, frames in session.sample():
-                for function_id, _line in frames:
-                    found.add(session.function(function_id)[0])
-            return found
+        names = {}
 
-        deadline = time.monotonic() + 10
-        while "before_rename_0" not in shown_names():
-            assert time.monotonic() < deadline, "the target's function never showed up"
+        def shown_names():
+            return names_shown(session, names)
+
+        wait_for_name(shown_names, "before_rename_0")
         proc.stdin.write("rename\n")
         proc.stdin.flush()
         assert proc.stdout.readline().strip() == "renamed"
@@ -173,45 +207,21 @@ def test_a_code_object_renamed_in_place_is_named_anew(interpreter):
 
 
 def test_a_recording_names_a_code_object_renamed_in_place_anew_within_its_check_interval(interpreter):
-    """As the recorder samples (set_code_check_every: RECORDER_CODE_CHECK_NS), a sample proves which
-    code object each frame names only when that long has passed since the last one that did; those
-    in between take code objects seen for over a second from the cache, unread. So a long-lived
-    code object renamed in place (renamed_in_place.py, as above) may show its old name for at most
-    that long: every sample that starts later shows the new one. Once a sample has found the change,
-    every sample proves identity for a minute (none takes a header unread, even once the renamed
-    object's new entry is over a second old)."""
-    python = dict(supported_interpreters())[interpreter]
-    require(python, "CPython %s is not installed" % interpreter)
-    version = subprocess.run([python, "-c", "import sys; print(sys.version_info[1])"], capture_output=True,
-                             text=True, check=True).stdout.strip()
-    if int(version) >= 12:
-        pytest.skip("3.12+ tell code objects apart by co_version, which an in-place rename keeps")
-    proc = subprocess.Popen([python, RENAMED], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            universal_newlines=True)
+    """As the recorder samples (set_code_check_every: RECORDER_CODE_CHECK_NS), a sample takes a code
+    object from the cache unread when the cache has known it for over a second and proved it less
+    than that interval ago. So a long-lived code object renamed in place (renamed_in_place.py, as
+    above) may show its old name for at most the interval: every sample that starts later shows the
+    new one. Once a sample has found the change, every sample proves identity for a minute (none
+    takes a header unread, even once the renamed object's new entry is over a second old)."""
+    proc = start_renamed_in_place(interpreter)
     try:
-        assert proc.stdout.readline().startswith("ready")
-        session = _engine.Session(proc.pid)
-        session.set_os_info(False)
-        session.set_code_check_every(RECORDER_CODE_CHECK_NS)
-
-        def shown_names():
-            found = set()
-            for *_, frames in session.sample():
-                for function_id, _line in frames:
-                    found.add(session.function(function_id)[0])
-            return found
-
-        deadline = time.monotonic() + 10
-        while "before_rename_0" not in shown_names():
-            assert time.monotonic() < deadline, "the target's function never showed up"
+        session, shown_names = recording_session(proc)
+        wait_for_name(shown_names, "before_rename_0")
         time.sleep(1.2)  # the code object is now long-lived
         for _ in range(100):
             assert "before_rename_0" in shown_names()
         assert session.stats()["code_age_hits"] > 0, "no sample took a long-lived code object unread"
-        proc.stdin.write("rename\n")
-        proc.stdin.flush()
-        assert proc.stdout.readline().strip() == "renamed"
-        renamed_at = time.monotonic()
+        renamed_at = rename_now(proc)
         shown = []
         while not shown or shown[-1][0] < renamed_at + 0.2:
             started = time.monotonic()
@@ -232,42 +242,20 @@ def test_a_recording_names_a_code_object_renamed_in_place_anew_within_its_check_
 
 def test_a_recording_names_a_code_object_renamed_off_the_stack_anew_within_its_check_interval(interpreter):
     """The same rename, of a function the target runs only in bursts of about 0.1 ms every 10 ms
-    (renamed_in_place.py bursts): the rename happens while it is off the stack, and a sample that
-    proves identity seldom finds it on one. The proving sample must prove it anyway, since lean
-    samples took it unread (code_check.c's audit): no sample that starts a check interval after
-    the rename shows the old name."""
-    python = dict(supported_interpreters())[interpreter]
-    require(python, "CPython %s is not installed" % interpreter)
-    version = subprocess.run([python, "-c", "import sys; print(sys.version_info[1])"], capture_output=True,
-                             text=True, check=True).stdout.strip()
-    if int(version) >= 12:
-        pytest.skip("3.12+ tell code objects apart by co_version, which an in-place rename keeps")
-    proc = subprocess.Popen([python, RENAMED, "bursts"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            universal_newlines=True)
+    (renamed_in_place.py bursts): the rename happens while it is off the stack, and the samples
+    that read every code header seldom find it on one. A sample that meets it takes it unread only
+    if it was proven less than the check interval ago (code_check.c), so no sample that starts an
+    interval after the rename shows the old name."""
+    proc = start_renamed_in_place(interpreter, "bursts")
     try:
-        assert proc.stdout.readline().startswith("ready")
-        session = _engine.Session(proc.pid)
-        session.set_os_info(False)
-        session.set_code_check_every(RECORDER_CODE_CHECK_NS)
-        names = {}
-
-        def shown_names():
-            found = set()
-            for *_, frames in session.sample():
-                found.update(names_of(session, frames, names))
-            return found
-
-        deadline = time.monotonic() + 10
-        while "before_rename_0" not in shown_names():
-            assert time.monotonic() < deadline, "the target's function never showed up"
+        session, shown_names = recording_session(proc)
+        wait_for_name(shown_names, "before_rename_0")
         time.sleep(1.2)  # the code object is now long-lived
         deadline = time.monotonic() + 0.5
         while time.monotonic() < deadline:
             shown_names()
-        proc.stdin.write("rename\n")
-        proc.stdin.flush()
-        assert proc.stdout.readline().strip() == "renamed"
-        renamed_at = time.monotonic()
+        assert session.stats()["code_age_hits"] > 0, "no sample took a long-lived code object unread"
+        renamed_at = rename_now(proc)
         old = new = 0
         while time.monotonic() < renamed_at + 1.5:
             started = time.monotonic()
