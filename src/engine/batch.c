@@ -65,22 +65,16 @@ size_t ls_batch_next(struct ls_walker *w)
 {
 	for (size_t i = 0; i < w->nspec_pred; i++) {
 		const struct ls_spec_range *r = &w->spec_ranges[i];
-		if (r->kept) {
-			size_t slot = want_slot(w, r->addr);
-			if (!w->spec_want_index[slot]) {
-				w->want_owner = r->owner, w->want_kind = r->kind;
-				want_add(w, slot, r->addr, r->len, r->age);
-			}
-			continue;
-		}
-		if (!r->ok || r->age + 1 >= LS_SPEC_KEEP)
+		if (!r->kept && (!r->ok || r->age + 1 >= LS_SPEC_KEEP))
 			continue;
 		size_t slot = want_slot(w, r->addr);
 		if (!w->spec_want_index[slot]) {
 			w->want_owner = r->owner, w->want_kind = r->kind;
-			want_add(w, slot, r->addr, r->len, r->age + 1);
+			want_add(w, slot, r->addr, r->len, r->kept ? r->age : r->age + 1);
 			continue;
 		}
+		if (r->kept)
+			continue; /* a walk read it: as it read it */
 		/* read again: keep the longest length of the last LS_SPEC_KEEP samples, so that the top of
 		 * a stack that moves up and down in its newest chunk stays within what the batch reads
 		 * (a batch copy one byte short is no use: the whole stack is read again) */

@@ -182,15 +182,12 @@ const struct ls_code_entry *ls_code_cache_epoch_entry(struct ls_code_cache *cach
 }
 
 const struct ls_code_entry *ls_code_cache_aged_entry(struct ls_code_cache *cache, uint64_t addr, uint64_t now_ns,
-						     uint64_t min_age_ns, uint64_t within_ns)
+						     uint64_t min_age_ns)
 {
 	if (!cache->nslots || !addr)
 		return NULL;
 	const struct ls_code_entry *slot = find_slot(cache, addr);
-	return slot->addr == addr && now_ns >= slot->since_ns && now_ns - slot->since_ns >= min_age_ns &&
-			       now_ns >= slot->proven_ns && now_ns - slot->proven_ns < within_ns
-		       ? slot
-		       : NULL;
+	return slot->addr == addr && now_ns >= slot->since_ns && now_ns - slot->since_ns >= min_age_ns ? slot : NULL;
 }
 
 int ls_code_resolve(struct ls_code_cache *cache, const struct ls_code_context *ctx, uint64_t addr,

@@ -87,10 +87,10 @@ int ls_code_resolve(struct ls_code_cache *cache, const struct ls_code_context *c
 
 /* The entry for addr if its header was read under this very code epoch (non-zero), else NULL. */
 const struct ls_code_entry *ls_code_cache_epoch_entry(struct ls_code_cache *cache, uint64_t addr, uint32_t epoch);
-/* The entry for addr if the object there was first resolved at least min_age_ns before now_ns, has
- * been the same object at every read since, and was last proven so less than within_ns before
- * now_ns; else NULL (code_check.c: a long-lived code object a lean sample may take unread). */
+/* The entry for addr if the object there was first resolved at least min_age_ns before now_ns and
+ * has been the same object at every read since, else NULL (code_check.c: a long-lived code object,
+ * which a lean sample takes unread while its last proof, proven_ns, is recent). */
 const struct ls_code_entry *ls_code_cache_aged_entry(struct ls_code_cache *cache, uint64_t addr, uint64_t now_ns,
-						     uint64_t min_age_ns, uint64_t within_ns);
+						     uint64_t min_age_ns);
 
 #endif

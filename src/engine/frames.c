@@ -442,13 +442,10 @@ static int read_code_headers(struct ls_walker *w, size_t n, size_t *ncodes)
 			uint32_t epoch = of_batch ? w->code_epoch : 0;
 			const struct ls_code_entry *e = ls_code_cache_epoch_entry(&w->code_cache, w->code_addrs[i], epoch);
 			const struct ls_code_entry *aged =
-				now ? ls_code_cache_aged_entry(&w->code_cache, w->code_addrs[i], now, w->code_aged_ns, UINT64_MAX)
-				    : NULL;
+				now ? ls_code_cache_aged_entry(&w->code_cache, w->code_addrs[i], now, w->code_aged_ns) : NULL;
 			w->code_all_aged &= aged != NULL;
-			if (!e && aged && w->code_lean)
-				aged = ls_code_cache_aged_entry(&w->code_cache, w->code_addrs[i], now, w->code_aged_ns,
-								 w->code_check_every_ns);
-			w->code_trusted[i] = e ? 1 : w->code_lean && aged ? 2 : 0;
+			int proven_lately = aged && now >= aged->proven_ns && now - aged->proven_ns < w->code_check_every_ns;
+			w->code_trusted[i] = e ? 1 : w->code_lean && proven_lately ? 2 : 0;
 			w->code_memo[i] = LS_CODE_MEMO;
 			if (w->code_trusted[i]) {
 				e = e ? e : aged;
